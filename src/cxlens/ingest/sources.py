@@ -1,0 +1,500 @@
+"""Sources: turn a file or a data frame into a staged relation of text columns plus ``_line``.
+
+Staging always happens in DuckDB temporary tables (in memory, spilled to disk past the memory
+limit), so the warehouse is untouched until the import commits. Every row of the source either
+becomes a staged row or a :class:`StructuralReject` with its line number: nothing is dropped.
+
+Line numbers are 1-based physical line numbers of the file where the record starts, the header
+being line 1. For Parquet files and data frames they are 1-based row numbers.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from cxlens.errors import ImportFileError
+from cxlens.schema import normalize_header
+
+RAW = "_cx_raw"
+STAGED = "_cx_staged"
+REJECTS = "_cx_rejects"
+FORMATS = ("csv", "parquet", "jsonl")
+_EXTENSIONS = {
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".psv": "csv",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+}
+_DUCKDB_ENCODINGS = {"utf-8", "utf8"}
+_REJECT_CODES = {
+    "MISSING COLUMNS": "too_few_columns",
+    "TOO MANY COLUMNS": "too_many_columns",
+    "INVALID ENCODING": "invalid_encoding",
+    "INVALID UNICODE": "invalid_encoding",
+}
+
+
+@dataclass(frozen=True)
+class StructuralReject:
+    """A record that could not even be split into the header's columns."""
+
+    line: int
+    code: str
+    reason: str
+    raw: str
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A source staged as the temporary relation ``STAGED`` (text columns + ``_line``)."""
+
+    columns: tuple[str, ...]
+    headers: tuple[str, ...]
+    rows: int
+    rejects: tuple[StructuralReject, ...]
+    format: str
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    delimiter: str | None = None
+    encoding: str | None = None
+
+
+def detect_format(path: Path, given: str | None) -> str:
+    if given is not None:
+        if given not in FORMATS:
+            raise ImportFileError(
+                f"The 'format' option must be one of {', '.join(FORMATS)}. Got {given!r} instead."
+            )
+        return given
+    fmt = _EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImportFileError(
+            f"Cannot tell the format of {path.name} from its extension {path.suffix!r}. "
+            f"Name it .csv, .parquet or .jsonl, or pass --input-format csv|parquet|jsonl."
+        )
+    return fmt
+
+
+def check_file(path: Path) -> None:
+    if not path.exists():
+        raise ImportFileError(f"The file {path} does not exist. Check the path and try again.")
+    if not path.is_file():
+        raise ImportFileError(f"{path} is not a file. Give the path of a CSV, Parquet or JSON Lines file.")
+    if path.stat().st_size == 0:
+        raise ImportFileError(
+            f"The file {path} is empty (0 bytes): there is no header and no data. "
+            f"Export the data again and check the file has a header row."
+        )
+
+
+def _normalized_columns(headers: list[str], source: str) -> tuple[str, ...]:
+    cols = [normalize_header(h) for h in headers]
+    seen: dict[str, str] = {}
+    for raw, col in zip(headers, cols):
+        if not col:
+            raise ImportFileError(
+                f"{source}: the header {raw!r} is empty once normalised; every column needs a name."
+            )
+        if col in seen:
+            raise ImportFileError(
+                f"{source}: the headers {seen[col]!r} and {raw!r} both become column '{col}'. "
+                f"Rename one of them, or use a mapping file."
+            )
+        seen[col] = raw
+    return tuple(cols)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def sniff_encoding(path: Path) -> tuple[str, str | None]:
+    """Guess the encoding from a byte-order mark or the first 1 MiB; returns (encoding, warning)."""
+    with path.open("rb") as fh:
+        sample = fh.read(1 << 20)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", None
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", None
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 4:  # not merely a character cut at the sample's end
+            return "cp1252", (
+                f"{path.name} is not UTF-8 (byte {exc.object[exc.start]:#04x} at offset "
+                f"{exc.start}); it was read as cp1252 (Windows Western European). If text "
+                f"looks wrong, import again with --encoding NAME."
+            )
+    return "utf-8", None
+
+
+def sniff_delimiter(path: Path) -> str:
+    """The delimiter is the candidate that occurs most often in the header line."""
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        header = fh.readline()
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _transcode(path: Path, encoding: str, tmpdir: Path) -> Path:
+    """Write a UTF-8 copy of a file in another encoding (streamed in 4 MiB pieces)."""
+    out = tmpdir / (path.stem + ".utf8.csv")
+    try:
+        with path.open("r", encoding=encoding, newline="") as src, out.open(
+            "w", encoding="utf-8", newline=""
+        ) as dst:
+            for piece in iter(lambda: src.read(1 << 22), ""):
+                dst.write(piece)
+    except LookupError:
+        raise ImportFileError(
+            f"Unknown encoding {encoding!r}. Use a name Python knows, e.g. utf-8, latin-1, "
+            f"cp1252, utf-16, shift_jis."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            f"{path.name} is not valid {encoding} (at byte offset {exc.start}). "
+            f"Pass the file's real encoding with --encoding."
+        ) from None
+    return out
+
+
+def _read_csv_sql(delimiter: str, columns: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    """read_csv with the dialect fixed (RFC 4180 quoting) and every column as text."""
+    opts = (
+        "delim = $delim, quote = '\"', escape = '\"', header = true, auto_detect = false, "
+        "columns = $columns, max_line_size = 16777216, "
+        f"store_rejects = true, rejects_table = '{REJECTS}', rejects_scan = '{REJECTS}_scan'"
+    )
+    return f"read_csv($path, {opts})", {"delim": delimiter, "columns": {c: "VARCHAR" for c in columns}}
+
+
+def _read_header(path: Path, delimiter: str) -> list[str]:
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        header = next(csv.reader(fh, delimiter=delimiter), None)
+    if not header:
+        raise ImportFileError(
+            f"{path.name} has no header row (the first line is blank). The first line must name "
+            f"the columns, e.g. response_id,submitted_at,nps."
+        )
+    return header
+
+
+def stage_csv(con: Any, path: Path, options: CsvOptions, tmpdir: Path) -> Staged:
+    encoding, warning = (options.encoding, None) if options.encoding else sniff_encoding(path)
+    source = path
+    if encoding.lower().replace("_", "-") not in _DUCKDB_ENCODINGS:
+        source = _transcode(path, encoding, tmpdir)
+    delimiter = options.delimiter or sniff_delimiter(source)
+    headers = _read_header(source, delimiter)
+    columns = _normalized_columns(headers, path.name)
+    func, params = _read_csv_sql(delimiter, columns)
+    params["path"] = str(source)
+    con.execute(f"DROP TABLE IF EXISTS {RAW}")
+    con.execute(f"CREATE TEMP TABLE {RAW} AS SELECT * FROM {func}", params)
+    rows = con.execute(f"SELECT count(*) FROM {RAW}").fetchone()[0]
+    reject_rows = con.execute(
+        f"SELECT DISTINCT ON (line) line, error_type, csv_line, error_message FROM {REJECTS} ORDER BY line"
+    ).fetchall()
+    rejects, warnings = _locate_lines(con, source, rows, reject_rows, len(columns), delimiter)
+    if warning:
+        warnings = (warning, *warnings)
+    return Staged(columns, tuple(headers), rows, rejects, "csv", warnings)
+
+
+def _escape_all(names: list[str]) -> list[str]:
+    return [n.replace('"', '""') for n in names]
+
+
+def _count_lines(path: Path) -> int:
+    count, last = 0, b"\n"
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 24), b""):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (0 if last == b"\n" else 1)
+
+
+def _locate_lines(
+    con: Any, path: Path, rows: int, reject_rows: list[tuple], width: int, delimiter: str
+) -> tuple[tuple[StructuralReject, ...], tuple[str, ...]]:
+    """Give staged rows and rejects their physical line numbers.
+
+    Fast path: when every record is exactly one line (records == lines of the file), a staged
+    row's line is its position + 2 + the rejects before it. Otherwise (blank lines, line breaks
+    inside quoted values) one streaming pass with Python's csv module maps records to lines.
+    """
+    if _count_lines(path) == 1 + rows + len(reject_rows):
+        _stage_fast(con, [r[0] for r in reject_rows], rows)
+        return tuple(_reject(r[0], r, width) for r in reject_rows), ()
+    starts = _record_start_lines(path, delimiter)
+    return _stage_mapped(con, starts, rows, reject_rows, width)
+
+
+def _stage_fast(con: Any, reject_lines: list[int], rows: int) -> None:
+    if not reject_lines:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT *, rowid + 2 AS _line FROM {RAW}")
+        return
+    rejected = set(reject_lines)
+    last = rows + len(reject_lines) + 1
+    _lines_table(con, [line for line in range(2, last + 1) if line not in rejected])
+
+
+def _record_start_lines(path: Path, delimiter: str) -> list[tuple[int, bool]]:
+    """(start line, is blank) of every record after the header, by a csv module pass."""
+    out: list[tuple[int, bool]] = []
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True)
+        previous = 0
+        for record in reader:
+            out.append((previous + 1, not record))
+            previous = reader.line_num
+    return out[1:]  # the header
+
+
+def _stage_mapped(
+    con: Any, starts: list[tuple[int, bool]], rows: int, reject_rows: list[tuple], width: int
+) -> tuple[tuple[StructuralReject, ...], tuple[str, ...]]:
+    # DuckDB numbers records (blank lines included) from 1 = header; record k is starts[k - 2].
+    rejected = {r[0] for r in reject_rows}
+    good = [line for k, (line, blank) in enumerate(starts, start=2) if not blank and k not in rejected]
+    warnings: tuple[str, ...] = ()
+    if len(good) != rows:
+        good = list(range(2, rows + 2))
+        warnings = (
+            "Could not map every record to its line in the file (irregular quoting); "
+            "line numbers are record numbers + 1.",
+        )
+        physical = {k: k for k in rejected}
+    else:
+        physical = {k: starts[k - 2][0] for k in rejected if 0 <= k - 2 < len(starts)}
+    _lines_table(con, good)
+    rejects = tuple(_reject(physical.get(r[0], r[0]), r, width) for r in reject_rows)
+    return rejects, warnings
+
+
+def _lines_table(con: Any, lines: list[int]) -> None:
+    table = pa.table({"rid": pa.array(range(len(lines)), pa.int64()), "line": pa.array(lines, pa.int64())})
+    con.register("_cx_lines_arrow", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE _cx_lines AS SELECT * FROM _cx_lines_arrow")
+    con.unregister("_cx_lines_arrow")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT r.*, l.line AS _line "
+        f"FROM {RAW} r JOIN _cx_lines l ON l.rid = r.rowid"
+    )
+
+
+def _reject(line: int, row: tuple, width: int) -> StructuralReject:
+    _, error_type, csv_line, message = row
+    code = _REJECT_CODES.get(error_type, "malformed_row")
+    if code == "too_few_columns" or code == "too_many_columns":
+        reason = (
+            f"the row does not have the header's {width} columns ({message.strip()}); "
+            f"check for a missing or extra delimiter or an unclosed quote"
+        )
+    elif code == "invalid_encoding":
+        reason = (
+            "the row contains bytes that are not valid UTF-8; if the file uses another "
+            "encoding, import it with --encoding (e.g. cp1252, latin-1)"
+        )
+    else:
+        reason = f"the row cannot be parsed: {message.strip()}"
+    return StructuralReject(line=line, code=code, reason=reason, raw=(csv_line or "").strip("\r\n"))
+
+
+# --------------------------------------------------------------------------- Parquet
+
+
+def stage_parquet(con: Any, path: Path) -> Staged:
+    try:
+        schema = con.execute("DESCRIBE SELECT * FROM read_parquet($p)", {"p": str(path)}).fetchall()
+    except Exception as exc:
+        raise ImportFileError(
+            f"{path.name} is not a readable Parquet file ({exc}). Check the file, or pass "
+            f"--input-format csv|jsonl if it is not Parquet."
+        ) from None
+    headers = [r[0] for r in schema]
+    columns = _normalized_columns(headers, path.name)
+    select = ", ".join(
+        f'CAST("{h}" AS VARCHAR) AS "{c}"' for h, c in zip(_escape_all(headers), columns)
+    )
+    con.execute(f"DROP TABLE IF EXISTS {RAW}")
+    con.execute(
+        f"CREATE TEMP TABLE {RAW} AS SELECT {select}, file_row_number + 1 AS _line "
+        f"FROM read_parquet($p, file_row_number = true)",
+        {"p": str(path)},
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT * FROM {RAW}")
+    rows = con.execute(f"SELECT count(*) FROM {RAW}").fetchone()[0]
+    return Staged(columns, tuple(headers), rows, (), "parquet")
+
+
+# --------------------------------------------------------------------------- JSON Lines
+
+
+def _json_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | StructuralReject]]:
+    with path.open("r", encoding="utf-8", errors="strict", newline="") as fh:
+        line_no = 0
+        while True:
+            try:
+                line = fh.readline()
+            except UnicodeDecodeError:
+                line_no += 1
+                yield line_no, StructuralReject(
+                    line_no, "invalid_encoding",
+                    "the line is not valid UTF-8; JSON Lines files must be UTF-8", "",
+                )
+                fh.readline()
+                continue
+            if not line:
+                return
+            line_no += 1
+            if line.strip():
+                yield line_no, _parse_json_line(line_no, line)
+
+
+def _parse_json_line(line_no: int, line: str) -> dict[str, Any] | StructuralReject:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return StructuralReject(line_no, "bad_json", f"the line is not valid JSON: {exc.msg}", line.strip())
+    if not isinstance(value, dict):
+        return StructuralReject(
+            line_no, "bad_json", "each line must be a JSON object ({...})", line.strip()
+        )
+    return value
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def stage_jsonl(con: Any, path: Path, batch_rows: int = 100_000) -> Staged:
+    headers: dict[str, None] = {}
+    rejects: list[StructuralReject] = []
+    for _, rec in _json_records(path):
+        if isinstance(rec, StructuralReject):
+            rejects.append(rec)
+        else:
+            headers.update(dict.fromkeys(rec))
+    if not headers:
+        raise ImportFileError(
+            f"{path.name} has no JSON object lines to import"
+            + (f" ({len(rejects)} unreadable lines)." if rejects else ".")
+        )
+    names = list(headers)
+    columns = _normalized_columns(names, path.name)
+    con.execute(f"DROP TABLE IF EXISTS {RAW}")
+    ddl = ", ".join(f'"{c}" VARCHAR' for c in columns)
+    con.execute(f"CREATE TEMP TABLE {RAW} ({ddl}, _line BIGINT)")
+    rows = 0
+    for batch in _json_batches(path, names, columns, batch_rows):
+        _append_arrow(con, batch)
+        rows += batch.num_rows
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT * FROM {RAW}")
+    return Staged(columns, tuple(names), rows, tuple(rejects), "jsonl")
+
+
+def _json_batches(
+    path: Path, names: list[str], columns: tuple[str, ...], batch_rows: int
+) -> Iterator[pa.Table]:
+    buf: dict[str, list[Any]] = {c: [] for c in (*columns, "_line")}
+    for line_no, rec in _json_records(path):
+        if isinstance(rec, StructuralReject):
+            continue
+        for name, col in zip(names, columns):
+            buf[col].append(_text(rec.get(name)))
+        buf["_line"].append(line_no)
+        if len(buf["_line"]) >= batch_rows:
+            yield _buffer_table(buf, columns)
+            buf = {c: [] for c in (*columns, "_line")}
+    if buf["_line"]:
+        yield _buffer_table(buf, columns)
+
+
+def _buffer_table(buf: dict[str, list[Any]], columns: tuple[str, ...]) -> pa.Table:
+    arrays = {c: pa.array(buf[c], pa.string()) for c in columns}
+    arrays["_line"] = pa.array(buf["_line"], pa.int64())
+    return pa.table(arrays)
+
+
+def _append_arrow(con: Any, table: pa.Table) -> None:
+    con.register("_cx_batch", table)
+    con.execute(f"INSERT INTO {RAW} SELECT * FROM _cx_batch")
+    con.unregister("_cx_batch")
+
+
+# --------------------------------------------------------------------------- data frames
+
+
+def stage_arrow(con: Any, data: Any, source: str) -> Staged:
+    """Stage a pyarrow Table or a pandas DataFrame; lines are 1-based row numbers."""
+    table = _as_arrow(data)
+    headers = list(table.column_names)
+    columns = _normalized_columns(headers, source)
+    texts = {c: _arrow_text(table.column(i)) for i, c in enumerate(columns)}
+    texts["_line"] = pa.array(range(1, table.num_rows + 1), pa.int64())
+    con.execute(f"DROP TABLE IF EXISTS {RAW}")
+    con.register("_cx_frame", pa.table(texts))
+    con.execute(f"CREATE TEMP TABLE {RAW} AS SELECT * FROM _cx_frame")
+    con.unregister("_cx_frame")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT * FROM {RAW}")
+    return Staged(columns, tuple(headers), table.num_rows, (), "dataframe")
+
+
+def _as_arrow(data: Any) -> pa.Table:
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    try:
+        return pa.Table.from_pandas(data, preserve_index=False)
+    except Exception as exc:
+        raise ImportFileError(
+            f"Cannot import an object of type {type(data).__name__}: give a file path, a "
+            f"pandas DataFrame or a pyarrow Table ({exc})."
+        ) from None
+
+
+def _arrow_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    typ = column.type
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        return column.cast(pa.string())
+    if pa.types.is_boolean(typ):
+        return pa.chunked_array(
+            [pa.array([None if v is None else ("true" if v else "false") for v in column.to_pylist()], pa.string())]
+        )
+    if pa.types.is_nested(typ):
+        return pa.chunked_array(
+            [pa.array([None if v is None else json.dumps(v, default=str) for v in column.to_pylist()], pa.string())]
+        )
+    if pa.types.is_dictionary(typ):
+        return column.cast(typ.value_type).cast(pa.string())
+    return column.cast(pa.string())
+
+
+def scratch_dir(base: Path) -> tempfile.TemporaryDirectory[str]:
+    base.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=base, prefix="import-")
+
+
+__all__ = [
+    "CsvOptions", "FORMATS", "STAGED", "Staged", "StructuralReject", "check_file",
+    "detect_format", "scratch_dir", "stage_arrow", "stage_csv", "stage_jsonl", "stage_parquet",
+]

@@ -1,0 +1,281 @@
+"""A workspace: a folder with a config file, the embedded warehouse and the app database.
+
+::
+
+    my-workspace/
+      cxlens.toml          settings (see docs/settings.md)
+      warehouse.duckdb     the embedded experience warehouse (default warehouse_url)
+      app/                 the application database (users, surveys, cases)
+      tmp/                 scratch space of running imports (safe to delete when idle)
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+import tomli_w
+
+from cxlens import settings as settings_registry
+from cxlens.errors import CxlensInputError, WorkspaceError
+from cxlens.ingest.mapping import IDENTITY, ColumnMapping, load_mapping
+from cxlens.ingest.pipeline import OnConflict, import_data
+from cxlens.ingest.report import ImportReport
+from cxlens.ingest.sources import CsvOptions
+from cxlens.schema import TABLES, table_spec
+from cxlens.warehouse import IMPORTS_TABLE, QUARANTINE_TABLE, Warehouse, parse_url
+
+CONFIG_FILE = "cxlens.toml"
+ENV_VAR = "CXLENS_WORKSPACE"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TableStatus:
+    table: str
+    rows: int
+    first: datetime | None
+    last: datetime | None
+    quarantined: int
+
+
+@dataclass(frozen=True)
+class WorkspaceStatus:
+    path: str
+    warehouse: str
+    tables: tuple[TableStatus, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "warehouse": self.warehouse,
+            "tables": [
+                {**asdict(t), "first": _iso(t.first), "last": _iso(t.last)} for t in self.tables
+            ],
+        }
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return ts.isoformat() if ts is not None else None
+
+
+def is_workspace(path: Path) -> bool:
+    return (path / CONFIG_FILE).is_file()
+
+
+def resolve_path(path: str | Path | None) -> Path:
+    """The workspace to use: the argument, else $CXLENS_WORKSPACE, else the current folder."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    return Path.cwd()
+
+
+def init(path: str | Path, values: dict[str, Any] | None = None) -> Workspace:
+    """Create a workspace at ``path`` (the folder may exist but must not be a workspace)."""
+    root = Path(path)
+    if is_workspace(root):
+        raise WorkspaceError(
+            f"{root} is already a cxlens workspace. Use it with --workspace {root}, or choose "
+            f"another folder."
+        )
+    resolved = settings_registry.resolve(values or {})
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "app").mkdir(exist_ok=True)
+    _write_config(root, {k: v for k, v in resolved.items() if (values or {}).get(k) is not None})
+    ws = open_workspace(root)
+    ws.warehouse  # creates the warehouse file and its tables now
+    return ws
+
+
+def _write_config(root: Path, values: dict[str, Any]) -> None:
+    doc = {"cxlens": {"format_version": FORMAT_VERSION}, "settings": values}
+    tmp = root / (CONFIG_FILE + ".tmp")
+    tmp.write_bytes(tomli_w.dumps(doc).encode("utf-8"))
+    os.replace(tmp, root / CONFIG_FILE)
+
+
+def _read_config(root: Path) -> dict[str, Any]:
+    cfg = root / CONFIG_FILE
+    if not root.exists():
+        raise WorkspaceError(
+            f"The workspace {root} does not exist. Create it with: cxlens init {root}"
+        )
+    if not cfg.is_file():
+        raise WorkspaceError(
+            f"{root} is not a cxlens workspace (no {CONFIG_FILE}). Create one with "
+            f"'cxlens init {root}', or point --workspace / ${ENV_VAR} at an existing workspace."
+        )
+    try:
+        return tomllib.loads(cfg.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(
+            f"The workspace config {cfg} is corrupt ({exc}). Fix the file by hand or restore it "
+            f"from a backup; 'cxlens init' on a new folder shows a valid example."
+        ) from None
+
+
+def open_workspace(path: str | Path | None = None) -> Workspace:
+    """Open an existing workspace; see :func:`resolve_path` for how the folder is found."""
+    root = resolve_path(path)
+    doc = _read_config(root)
+    raw = doc.get("settings", {})
+    if not isinstance(raw, dict):
+        raise WorkspaceError(f"{root / CONFIG_FILE}: [settings] must be a table.")
+    try:
+        values = settings_registry.resolve(raw)
+    except (CxlensInputError, KeyError) as exc:
+        raise WorkspaceError(f"{root / CONFIG_FILE}: {exc}") from None
+    return Workspace(root, values)
+
+
+class Workspace:
+    """An open workspace. Cheap to create; the warehouse connects on first use."""
+
+    def __init__(self, path: Path, settings: dict[str, Any]) -> None:
+        self.path = path
+        self.settings = settings
+        self._warehouse: Warehouse | None = None
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.path)!r})"
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def warehouse(self) -> Warehouse:
+        if self._warehouse is None:
+            url = parse_url(self.settings["warehouse_url"], self.path)
+            self._warehouse = Warehouse.connect(url, self.settings)
+        return self._warehouse
+
+    def close(self) -> None:
+        if self._warehouse is not None:
+            self._warehouse.close()
+            self._warehouse = None
+
+    # ------------------------------------------------------------------ data access
+
+    def table(self, name: str) -> ibis.Table:
+        """The Ibis table ``name`` of the warehouse (e.g. ``ws.table("responses")``)."""
+        return self.warehouse.table(name)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(TABLES)
+
+    def import_data(
+        self,
+        table: str,
+        data: Any,
+        *,
+        mapping: str | Path | ColumnMapping | None = None,
+        on_conflict: OnConflict = "reject",
+        input_format: str | None = None,
+        delimiter: str | None = None,
+        encoding: str | None = None,
+        source_name: str | None = None,
+        now: datetime | None = None,
+    ) -> ImportReport:
+        """Import a CSV/Parquet/JSON Lines file, a pandas DataFrame or a pyarrow Table."""
+        table_spec(table)
+        if mapping is None:
+            parsed = IDENTITY
+        elif isinstance(mapping, ColumnMapping):
+            parsed = mapping
+        else:
+            parsed = load_mapping(Path(mapping))
+        return import_data(
+            self.warehouse, table, data,
+            now=now or datetime.now(UTC),
+            mapping=parsed,
+            on_conflict=on_conflict,
+            input_format=input_format,
+            csv=CsvOptions(delimiter=delimiter, encoding=encoding),
+            scratch=self.path / "tmp",
+            source_name=source_name,
+        )
+
+    def status(self) -> WorkspaceStatus:
+        """Rows, time range and quarantined rows of every table."""
+        q = self.table(QUARANTINE_TABLE)
+        quarantined = dict(
+            q.group_by("table_name").aggregate(n=q.count()).execute().itertuples(index=False)
+        )
+        rows = tuple(self._table_status(name, int(quarantined.get(name, 0))) for name in TABLES)
+        return WorkspaceStatus(str(self.path), self.warehouse.url.url, rows)
+
+    def _table_status(self, name: str, quarantined: int) -> TableStatus:
+        spec = table_spec(name)
+        t = self.table(name)
+        if spec.time_column is None:
+            return TableStatus(name, int(t.count().execute()), None, None, quarantined)
+        col = t[spec.time_column]
+        n, first, last = t.aggregate(n=t.count(), first=col.min(), last=col.max()).execute().iloc[0]
+        return TableStatus(name, int(n), _py_ts(first), _py_ts(last), quarantined)
+
+    def quarantine(self, table: str, import_id: int | None = None) -> pa.Table:
+        """Rejected rows of ``table`` (optionally of one import), oldest first."""
+        table_spec(table)
+        q = self.table(QUARANTINE_TABLE)
+        q = q.filter(q.table_name == table)
+        if import_id is not None:
+            q = q.filter(q.import_id == import_id)
+        return q.order_by(["import_id", "line"]).to_pyarrow()
+
+    def imports(self) -> pa.Table:
+        return self.table(IMPORTS_TABLE).order_by("import_id").to_pyarrow()
+
+    def export(self, table: str, out: str | Path, fmt: str | None = None) -> int:
+        """Write ``table`` to a CSV or Parquet file (by extension or ``fmt``); returns rows."""
+        table_spec(table)
+        target = Path(out)
+        kind = fmt or {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(target.suffix.lower())
+        if kind not in ("csv", "parquet"):
+            raise CxlensInputError(
+                f"Cannot tell the export format of {target.name}. Name it .csv or .parquet, or "
+                f"pass --format csv|parquet."
+            )
+        expr = self.table(table)
+        expr = expr.drop(*[c for c in expr.columns if c.startswith("_")])
+        tmp = target.with_name(target.name + ".partial")
+        if kind == "csv":
+            expr.to_csv(tmp)
+        else:
+            expr.to_parquet(tmp)
+        os.replace(tmp, target)
+        return int(expr.count().execute())
+
+    @contextmanager
+    def session(self) -> Iterator[Workspace]:
+        try:
+            yield self
+        finally:
+            self.close()
+
+
+def _py_ts(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+        return pd.Timestamp(value).to_pydatetime()
+    except (TypeError, ValueError):
+        return None
