@@ -70,7 +70,7 @@ def parse_url(url: str, base: Path) -> WarehouseURL:
         )
     if scheme in {"duckdb", "sqlite"}:
         raw = url.split("://", 1)[1]
-        path = Path(raw) if raw.startswith("/") else base / raw
+        path = Path(raw) if raw.startswith("/") else base.resolve() / raw
         return WarehouseURL(scheme, f"{scheme}://{path}")
     return WarehouseURL(scheme, url)
 
@@ -80,11 +80,11 @@ def _connect(url: WarehouseURL, timeout: float) -> Any:
         if url.is_embedded_duckdb:
             return _connect_duckdb(Path(url.url.split("://", 1)[1]), timeout)
         return ibis.connect(url.url)
-    except ModuleNotFoundError as exc:
+    except ImportError as exc:  # ibis re-raises a missing driver as a plain ImportError
         extra = BACKEND_EXTRAS[url.scheme]
         raise MissingDependencyError(
-            f"The warehouse URL uses the '{url.scheme}' backend, whose driver is not installed "
-            f"({exc.name} is missing). Install it with: pip install 'cxlens[{extra}]'"
+            f"The warehouse URL uses the '{url.scheme}' backend, whose driver is not installed. "
+            f"Install it with: pip install 'cxlens[{extra}]'"
         ) from exc
 
 

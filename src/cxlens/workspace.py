@@ -279,3 +279,12 @@ def _py_ts(value: Any) -> datetime | None:
         return pd.Timestamp(value).to_pydatetime()
     except (TypeError, ValueError):
         return None
+
+
+def set_setting(path: Path, name: str, value: Any) -> None:
+    """Validate and write one setting to the workspace's config file (atomically)."""
+    doc = _read_config(path)
+    current = dict(doc.get("settings", {}))
+    current[name] = settings_registry.setting(name).parse(value)
+    settings_registry.resolve(current)
+    _write_config(path, current)

@@ -189,11 +189,16 @@ def _column_problems(col: PlannedColumn, r: str, t: str, settings: dict[str, Any
     out.extend(_type_problems(spec, name, r, t))
     bound = _range(spec, settings)
     if bound is not None:
-        lo, hi = bound
-        out.append(_when(f"{t} < {lo!r} OR {t} > {hi!r}", _problem(
-            name, r, "out_of_range",
-            lit(f"'{name}' must be between {_num(lo)} and {_num(hi)}") + " || " + _got(r))))
+        out.append(_range_problem(name, r, t, *bound))
     return out
+
+
+def _range_problem(name: str, r: str, t: str, lo: float, hi: float) -> str:
+    if hi == float("inf"):
+        cond, text = f"{t} < {lo!r}", f"'{name}' must be at least {_num(lo)}"
+    else:
+        cond, text = f"{t} < {lo!r} OR {t} > {hi!r}", f"'{name}' must be between {_num(lo)} and {_num(hi)}"
+    return _when(cond, _problem(name, r, "out_of_range", lit(text) + " || " + _got(r)))
 
 
 def _num(x: float) -> str:

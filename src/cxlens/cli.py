@@ -1,0 +1,316 @@
+"""The ``cxlens`` command line. Commands only parse options, call the core and print results."""
+
+from __future__ import annotations
+
+import csv as csv_module
+import io
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cxlens import settings as settings_registry
+from cxlens import workspace as ws_module
+from cxlens.errors import CxlensError
+from cxlens.schema import TABLES
+
+TABLE_CHOICE = click.Choice(list(TABLES))
+
+
+def _fail(exc: Exception) -> None:
+    click.echo(f"Error: {exc}", err=True)
+    sys.exit(2)
+
+
+def _run(fn: Callable[[], None]) -> None:
+    try:
+        fn()
+    except CxlensError as exc:
+        _fail(exc)
+
+
+def workspace_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--workspace", "-w",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar=ws_module.ENV_VAR,
+        help=f"Workspace folder (default: ${ws_module.ENV_VAR}, else the current folder).",
+    )(fn)
+
+
+def format_option(*choices: str) -> Callable[..., Any]:
+    return click.option(
+        "--format", "fmt", type=click.Choice(list(choices)), default=choices[0], show_default=True,
+        help="Output format.",
+    )
+
+
+def print_rows(rows: Sequence[dict[str, Any]], fmt: str) -> None:
+    """Print dict rows as an aligned table, JSON or CSV."""
+    if fmt == "json":
+        click.echo(json.dumps(list(rows), indent=2, default=str, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("(no rows)")
+        return
+    headers = list(rows[0])
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv_module.DictWriter(buf, fieldnames=headers)
+        writer.writeheader()
+        writer.writerows(rows)
+        click.echo(buf.getvalue(), nl=False)
+        return
+    cells = [[_cell(r.get(h)) for h in headers] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    click.echo("  ".join("-" * w for w in widths))
+    for c in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(c, widths)))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cxlens")
+def main() -> None:
+    """cxlens: customer experience analytics on your own data.
+
+    Start with 'cxlens init DIR', then 'cxlens import TABLE FILE' or 'cxlens demo'.
+    """
+
+
+def _settings_help() -> str:
+    return "Settings (NAME=VALUE): " + "; ".join(
+        f"{s.name} ({s.type.__name__}, default {s.default})" for s in settings_registry.SETTINGS
+    )
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--set", "values", multiple=True, metavar="NAME=VALUE", help=_settings_help())
+def init(directory: Path, values: tuple[str, ...]) -> None:
+    """Create a workspace in DIRECTORY: config, embedded warehouse, app database folder."""
+    def run() -> None:
+        parsed = dict(_split_assignment(v) for v in values)
+        with ws_module.init(directory, parsed) as ws:
+            click.echo(f"Created workspace {ws.path} (warehouse: {ws.warehouse.url.url}).")
+            click.echo(f"Next: cxlens import TABLE FILE --workspace {ws.path}   or   "
+                       f"cxlens demo --workspace {ws.path}")
+    _run(run)
+
+
+def _split_assignment(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--set")
+    name, value = text.split("=", 1)
+    return name.strip(), value.strip()
+
+
+@main.command(name="import")
+@click.argument("table", type=TABLE_CHOICE)
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--mapping", type=click.Path(path_type=Path), help="TOML or YAML column mapping.")
+@click.option("--on-conflict", type=click.Choice(["reject", "update"]), default="reject", show_default=True,
+              help="What to do with rows whose key is stored with different content.")
+@click.option("--input-format", type=click.Choice(["csv", "parquet", "jsonl"]),
+              help="File format (default: from the extension).")
+@click.option("--delimiter", help="CSV delimiter (default: sniffed from the header line).")
+@click.option("--encoding", help="File encoding (default: sniffed; UTF-8 unless a BOM says otherwise).")
+@format_option("table", "json")
+@workspace_option
+def import_(table: str, file: Path, mapping: Path | None, on_conflict: str, input_format: str | None,
+            delimiter: str | None, encoding: str | None, fmt: str, workspace: Path | None) -> None:
+    """Import FILE (CSV, Parquet or JSON Lines) into TABLE, quarantining bad rows."""
+    def run() -> None:
+        with ws_module.open_workspace(workspace) as ws:
+            _progress(ws)
+            report = ws.import_data(
+                table, file, mapping=mapping, on_conflict=on_conflict,  # type: ignore[arg-type]
+                input_format=input_format, delimiter=delimiter, encoding=encoding,
+            )
+        if fmt == "json":
+            click.echo(json.dumps(report.to_dict(), indent=2))
+            return
+        click.echo(
+            f"{report.table}: read {report.read}, accepted {report.accepted}, rejected "
+            f"{report.rejected}, duplicates {report.duplicates}, conflicts {report.conflicts}"
+            + (f", updated {report.updated}" if report.updated else "")
+        )
+        if report.new_columns:
+            click.echo(f"New attribute columns: {', '.join(report.new_columns)}")
+        if report.rejected:
+            click.echo(f"Rejected rows are quarantined; list them with: {report.quarantine}")
+        for w in report.warnings:
+            click.echo(f"Warning: {w}", err=True)
+    _run(run)
+
+
+def _progress(ws: ws_module.Workspace) -> None:
+    """Show DuckDB's progress bar for long steps when a person watches a terminal."""
+    if sys.stderr.isatty() and ws.warehouse.url.is_embedded_duckdb:
+        ws.warehouse.duckdb.execute("SET enable_progress_bar = true")
+        ws.warehouse.duckdb.execute("SET enable_progress_bar_print = true")
+
+
+@main.command()
+@format_option("table", "json")
+@workspace_option
+def status(fmt: str, workspace: Path | None) -> None:
+    """Rows, date range and quarantined rows per table."""
+    def run() -> None:
+        with ws_module.open_workspace(workspace) as ws:
+            st = ws.status()
+        if fmt == "json":
+            click.echo(json.dumps(st.to_dict(), indent=2))
+            return
+        click.echo(f"Workspace {st.path}  (warehouse {st.warehouse})")
+        print_rows(st.to_dict()["tables"], "table")
+    _run(run)
+
+
+@main.command()
+@click.argument("table", type=TABLE_CHOICE)
+@click.option("--import", "import_id", type=int, help="Only the rows of this import.")
+@click.option("--limit", type=int, default=100, show_default=True, help="Rows to show (0: all).")
+@format_option("table", "json", "csv")
+@workspace_option
+def quarantine(table: str, import_id: int | None, limit: int, fmt: str, workspace: Path | None) -> None:
+    """List rejected rows of TABLE with line, column, value and reason."""
+    def run() -> None:
+        with ws_module.open_workspace(workspace) as ws:
+            rows = ws.quarantine(table, import_id).to_pylist()
+        shown = rows if limit == 0 else rows[:limit]
+        keep = ("import_id", "source", "line", "column_name", "value", "code", "reason")
+        out = [{k: r[k] for k in keep} if fmt == "table" else r for r in shown]
+        print_rows(out, fmt)
+        if fmt == "table" and len(rows) > len(shown):
+            click.echo(f"... {len(rows) - len(shown)} more (use --limit 0 for all)")
+    _run(run)
+
+
+@main.command()
+@click.argument("table", type=TABLE_CHOICE)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file (.csv or .parquet).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]),
+              help="Output format (default: from the extension).")
+@workspace_option
+def export(table: str, out: Path, fmt: str | None, workspace: Path | None) -> None:
+    """Export TABLE to a CSV or Parquet file."""
+    def run() -> None:
+        with ws_module.open_workspace(workspace) as ws:
+            n = ws.export(table, out, fmt)
+        click.echo(f"Wrote {n} rows of {table} to {out}.")
+    _run(run)
+
+
+@main.command()
+@click.option("--customers", type=click.IntRange(min=1), default=5000, show_default=True,
+              help="Number of customers of the demo company.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Random seed.")
+@click.option("--now", "now_text", help="The demo's 'now' (ISO 8601; default: the current time).")
+@click.option("--chunk-customers", type=click.IntRange(min=100), default=25_000, show_default=True,
+              help="Customers generated and imported per chunk (bounds memory).")
+@format_option("table", "json")
+@workspace_option
+def demo(customers: int, seed: int, now_text: str | None, chunk_customers: int, fmt: str,
+         workspace: Path | None) -> None:
+    """Fill a workspace with a demo company (creating the workspace when missing)."""
+    from cxlens.demo_loader import load_demo
+
+    def run() -> None:
+        path = ws_module.resolve_path(workspace)
+        now = _parse_now(now_text)
+        ws = ws_module.open_workspace(path) if ws_module.is_workspace(path) else ws_module.init(path)
+        with ws:
+            result = load_demo(ws, customers=customers, seed=seed, now=now,
+                               chunk_customers=chunk_customers,
+                               progress=None if fmt == "json" else click.echo)
+        if fmt == "json":
+            click.echo(json.dumps(result.to_dict(), indent=2))
+        else:
+            click.echo(f"Demo company loaded into {path}: " + ", ".join(
+                f"{n} {t}" for t, n in result.rows.items()))
+            click.echo(f"Planted truths: {result.truths_path}")
+    _run(run)
+
+
+def _parse_now(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO 8601 time such as 2026-01-31T12:00:00, got {text!r}",
+                                 param_hint="--now") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@main.group()
+def config() -> None:
+    """Show or change workspace settings."""
+
+
+@config.command(name="list")
+@format_option("table", "json")
+@workspace_option
+def config_list(fmt: str, workspace: Path | None) -> None:
+    """All settings with their current values."""
+    def run() -> None:
+        ws = ws_module.open_workspace(workspace)
+        rows = [{"name": s.name, "value": ws.settings[s.name], "default": s.default, "help": s.help}
+                for s in settings_registry.SETTINGS]
+        print_rows(rows, fmt)
+    _run(run)
+
+
+@config.command(name="get")
+@click.argument("name")
+@workspace_option
+def config_get(name: str, workspace: Path | None) -> None:
+    """Print one setting's value."""
+    def run() -> None:
+        settings_registry.setting(name)
+        click.echo(ws_module.open_workspace(workspace).settings[name])
+    _run(run)
+
+
+@config.command(name="set")
+@click.argument("name")
+@click.argument("value")
+@workspace_option
+def config_set(name: str, value: str, workspace: Path | None) -> None:
+    """Change one setting (validated before it is written)."""
+    def run() -> None:
+        ws = ws_module.open_workspace(workspace)
+        ws_module.set_setting(ws.path, name, value)
+        click.echo(f"{name} = {ws_module.open_workspace(ws.path).settings[name]}")
+    _run(run)
+
+
+@main.command()
+@click.argument("table", type=TABLE_CHOICE, required=False)
+@format_option("table", "json")
+def schema(table: str | None, fmt: str) -> None:
+    """Describe the data model: tables, columns, types and rules."""
+    specs = [TABLES[table]] if table else list(TABLES.values())
+    rows = [
+        {"table": s.name, "column": c.name, "type": c.type.value, "required": c.required,
+         "key": c.name == s.key, "help": c.help}
+        for s in specs for c in s.columns
+    ]
+    print_rows(rows, fmt)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
