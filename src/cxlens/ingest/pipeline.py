@@ -119,8 +119,25 @@ def _warnings(staged: Staged) -> tuple[str, ...]:
     return ()
 
 
+KEYS = "_cx_keys"
+
+
 def _classify(con: Any, spec: TableSpec, columns: tuple[PlannedColumn, ...], existing: set[str]) -> None:
-    key = ident(spec.key)
+    """Classify the rows that need it; every other valid row is simply new.
+
+    Only keys that repeat inside the file or are already stored need the (costlier) content
+    comparison, so a first import of a clean file does no window or join over all rows.
+    """
+    key, table = ident(spec.key), ident(spec.name)
+    stored_keys = (
+        f" UNION SELECT v.{key} FROM {VALID} v SEMI JOIN {table} s ON s.{key} = v.{key} "
+        f"WHERE len(v._errors) = 0"
+        if con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0] else ""
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT {key} FROM {VALID} WHERE len(_errors) = 0 "
+        f"GROUP BY {key} HAVING count(*) > 1{stored_keys}"
+    )
     row = "{" + ", ".join(f"'{c.target}': v.{ident(c.target)}" for c in columns) + "}"
     stored = "{" + ", ".join(
         f"'{c.target}': " + (f"s.{ident(c.target)}" if c.target in existing else "CAST(NULL AS VARCHAR)")
@@ -132,7 +149,7 @@ def _classify(con: Any, spec: TableSpec, columns: tuple[PlannedColumn, ...], exi
             SELECT v.*, {row} AS _row,
                    first_value(_line) OVER (PARTITION BY v.{key} ORDER BY _line) AS _first_line,
                    first_value({row}) OVER (PARTITION BY v.{key} ORDER BY _line) AS _first_row
-            FROM {VALID} v WHERE len(v._errors) = 0
+            FROM {VALID} v SEMI JOIN {KEYS} k ON k.{key} = v.{key} WHERE len(v._errors) = 0
         )
         SELECT v.*, CASE
             WHEN v._line <> v._first_line AND v._row IS NOT DISTINCT FROM v._first_row THEN 'duplicate_in_file'
@@ -140,7 +157,7 @@ def _classify(con: Any, spec: TableSpec, columns: tuple[PlannedColumn, ...], exi
             WHEN s.{key} IS NULL THEN 'new'
             WHEN v._row IS NOT DISTINCT FROM {stored} THEN 'duplicate'
             ELSE 'conflict' END AS _status
-        FROM ok v LEFT JOIN "{spec.name}" s ON s.{key} = v.{key} AND v._line = v._first_line
+        FROM ok v LEFT JOIN {table} s ON s.{key} = v.{key} AND v._line = v._first_line
         UNION ALL BY NAME
         SELECT v.*, NULL AS _row, NULL AS _first_line, NULL AS _first_row, 'invalid' AS _status
         FROM {VALID} v WHERE len(v._errors) > 0
@@ -150,7 +167,10 @@ def _classify(con: Any, spec: TableSpec, columns: tuple[PlannedColumn, ...], exi
 def _counts(con: Any) -> dict[str, int]:
     counts = dict(con.execute(f"SELECT _status, count(*) FROM {CLASSIFIED} GROUP BY ALL").fetchall())
     keys = ("new", "duplicate", "duplicate_in_file", "conflict", "conflict_in_file", "invalid")
-    return {k: int(counts.get(k, 0)) for k in keys}
+    out = {k: int(counts.get(k, 0)) for k in keys}
+    valid = con.execute(f"SELECT count(*) FROM {VALID} WHERE len(_errors) = 0").fetchone()[0]
+    out["new"] += int(valid) - sum(out[k] for k in keys if k != "invalid")
+    return out
 
 
 def _next_import_id(con: Any) -> int:
@@ -179,9 +199,12 @@ def _commit(
                 f"DELETE FROM {table} WHERE {ident(spec.key)} IN "
                 f"(SELECT {ident(spec.key)} FROM {CLASSIFIED} WHERE _status = 'conflict')"
             )
+        key = ident(spec.key)
         con.execute(
             f"INSERT INTO {table} ({cols}, _import_id, _line) "
-            f"SELECT {cols}, $id, _line FROM {CLASSIFIED} WHERE _status IN {accepted}",
+            f"SELECT {cols}, $id, _line FROM {VALID} v ANTI JOIN {KEYS} k ON k.{key} = v.{key} "
+            f"WHERE len(v._errors) = 0 "
+            f"UNION ALL SELECT {cols}, $id, _line FROM {CLASSIFIED} WHERE _status IN {accepted}",
             {"id": report.import_id},
         )
         _quarantine(con, spec, staged, report, on_conflict, now)
@@ -232,7 +255,7 @@ def _record_import(con: Any, r: ImportReport, now: datetime) -> None:
 
 
 def _drop_temp(con: Any) -> None:
-    for name in (CLASSIFIED, VALID, "_cx_lines", sources.RAW, sources.REJECTS, sources.REJECTS + "_scan"):
+    for name in (CLASSIFIED, KEYS, VALID, "_cx_lines", sources.RAW, sources.REJECTS, sources.REJECTS + "_scan"):
         try:
             con.execute(f"DROP TABLE IF EXISTS {name}")
         except Exception:  # a view of the same name, or an aborted transaction: drop as view

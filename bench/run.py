@@ -1,0 +1,180 @@
+"""Benchmarks of cxlens against named baselines, side by side in one run; writes BENCHMARKS.md.
+
+    python bench/run.py                 # full size (10M-row import), writes BENCHMARKS.md
+    python bench/run.py --rows 1000000  # smaller, quicker
+
+Each measured step runs in its own subprocess so that peak memory (max RSS) is its own.
+Machines here are noisy: the ratio of two runs made in the same session is what counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GENERATE = """
+import duckdb, sys
+con = duckdb.connect()
+con.execute(f'''COPY (
+  SELECT 'R' || i AS response_id,
+         TIMESTAMP '2024-01-01' + INTERVAL (i % 31536000) SECOND AS submitted_at,
+         'C' || (i % 1000000) AS customer_id,
+         'S' || (i % 4) AS survey_id,
+         ['web_checkout','app_login','phone_support','store_visit','email_support'][1 + i % 5] AS touchpoint,
+         ['web','app','phone','store','email'][1 + i % 5] AS channel,
+         'en' AS language,
+         (hash(i) % 11)::INT AS nps,
+         1 + (hash(i + 1) % 5)::INT AS csat,
+         1 + (hash(i + 2) % 7)::INT AS ces,
+         CASE WHEN i % 3 = 0 THEN 'delivery was late again, support was kind' END AS comment
+  FROM range({int(sys.argv[2])}) t(i)) TO '{sys.argv[1]}' (HEADER)''')
+print('{}')
+"""
+
+CXLENS_IMPORT = """
+import sys, time, json, cxlens
+ws = cxlens.init(sys.argv[1])
+t = time.perf_counter()
+r = ws.import_data('responses', sys.argv[2])
+print(json.dumps({'seconds': time.perf_counter() - t, 'rows': r.accepted, 'rejected': r.rejected}))
+"""
+
+DUCKDB_IMPORT = """
+import sys, time, json, duckdb
+sys.path.insert(0, sys.argv[3])
+from cxlens.schema import RESPONSES
+con = duckdb.connect(sys.argv[1])
+cols = ', '.join(f'"{c.name}" {c.type.sql}' for c in RESPONSES.columns)
+con.execute(f'CREATE TABLE responses ({cols})')
+t = time.perf_counter()
+con.execute("INSERT INTO responses SELECT * FROM read_csv(?, header = true)", [sys.argv[2]])
+n = con.execute('SELECT count(*) FROM responses').fetchone()[0]
+print(json.dumps({'seconds': time.perf_counter() - t, 'rows': n}))
+"""
+
+DEMO = """
+import sys, time, json
+from datetime import datetime, UTC
+import cxlens
+from cxlens.demo_loader import load_demo
+from cxlens.demo import DemoCompany
+n = int(sys.argv[2])
+t = time.perf_counter()
+rows = 0
+for chunk in DemoCompany(n, 7, now=datetime(2026, 11, 1, tzinfo=UTC)).chunks():
+    rows += sum(tb.num_rows for tb in chunk.tables.values())
+gen = time.perf_counter() - t
+ws = cxlens.init(sys.argv[1])
+t = time.perf_counter()
+res = load_demo(ws, customers=n, seed=7, now=datetime(2026, 11, 1, tzinfo=UTC))
+print(json.dumps({'generate_seconds': gen, 'rows': rows, 'load_seconds': time.perf_counter() - t}))
+"""
+
+
+def peak_rss_child(code: str, *args: str) -> tuple[dict, float]:
+    """Run ``code`` in a fresh interpreter; return its JSON output and its own peak RSS (MiB)."""
+    import os
+
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    stdout, stderr = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark step failed:\n{stderr}")
+    return json.loads(stdout.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+def bench_import(rows: int, tmp: Path) -> dict:
+    data = tmp / "responses.csv"
+    t = time.perf_counter()
+    peak_rss_child(GENERATE, str(data), str(rows))
+    gen_s = time.perf_counter() - t
+    size_mb = data.stat().st_size / 2**20
+    base, base_mem = peak_rss_child(DUCKDB_IMPORT, str(tmp / "baseline.duckdb"), str(data), str(ROOT / "src"))
+    ours, our_mem = peak_rss_child(CXLENS_IMPORT, str(tmp / "ws"), str(data))
+    assert ours["rows"] == base["rows"] == rows, (ours, base)
+    return {
+        "rows": rows, "file_mb": size_mb, "generate_s": gen_s,
+        "duckdb_s": base["seconds"], "duckdb_mem": base_mem,
+        "cxlens_s": ours["seconds"], "cxlens_mem": our_mem,
+    }
+
+
+def bench_demo(customers: int, tmp: Path) -> dict | None:
+    try:
+        out, mem = peak_rss_child(DEMO, str(tmp / "demo-ws"), str(customers))
+    except SystemExit as exc:
+        print(f"demo benchmark skipped: {exc}", file=sys.stderr)
+        return None
+    return {"customers": customers, "mem": mem, **out}
+
+
+def render(imp: dict, demo: dict | None) -> str:
+    ratio = imp["duckdb_s"] / imp["cxlens_s"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `python bench/run.py` (see its docstring). Every ratio compares two runs made",
+        "side by side in the same session on the same machine; absolute times drift between",
+        "machines and runs.",
+        "",
+        f"Last run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, Python "
+        f"{platform.python_version()}, {platform.machine()}, 2 cores.",
+        "",
+        "## Import throughput (issue: foundation)",
+        "",
+        f"A {imp['rows']:,}-row responses CSV ({imp['file_mb']:.0f} MiB) imported into a new "
+        "workspace, against DuckDB's own `read_csv` + `INSERT` into a table of the same schema "
+        "(no validation, no quarantine, no duplicate check: the physical-limit anchor).",
+        "",
+        "| | seconds | rows/s | peak memory (MiB) |",
+        "|---|---|---|---|",
+        f"| DuckDB `read_csv` + `INSERT` (baseline) | {imp['duckdb_s']:.2f} | "
+        f"{imp['rows'] / imp['duckdb_s']:,.0f} | {imp['duckdb_mem']:.0f} |",
+        f"| `cxlens import` (validate, classify, quarantine, atomic commit) | {imp['cxlens_s']:.2f} | "
+        f"{imp['rows'] / imp['cxlens_s']:,.0f} | {imp['cxlens_mem']:.0f} |",
+        "",
+        f"**cxlens reaches {ratio:.0%} of the baseline's throughput** (target: at least 50%).",
+        "",
+    ]
+    if demo:
+        lines += [
+            "## Demo company generation (issue: foundation)",
+            "",
+            "| customers | rows generated | generate (s) | customers/s | generate + import (s) | peak MiB |",
+            "|---|---|---|---|---|---|",
+            f"| {demo['customers']:,} | {demo['rows']:,} | {demo['generate_seconds']:.2f} | "
+            f"{demo['customers'] / demo['generate_seconds']:,.0f} | {demo['load_seconds']:.2f} | "
+            f"{demo['mem']:.0f} |",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--demo-customers", type=int, default=100_000)
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=ROOT / "bench", prefix=".data-") as tmp:
+        imp = bench_import(args.rows, Path(tmp))
+        print(json.dumps(imp), file=sys.stderr)
+        demo = bench_demo(args.demo_customers, Path(tmp))
+        print(json.dumps(demo), file=sys.stderr)
+    args.out.write_text(render(imp, demo), encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
