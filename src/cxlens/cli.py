@@ -256,6 +256,38 @@ def _parse_now(text: str | None) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+@main.command()
+@click.argument("metric")
+@click.option("--by", "by", multiple=True, metavar="COL",
+              help="Break down by a column of the table or of the customer (repeatable).")
+@click.option("--grain", type=click.Choice(["day", "week", "month", "quarter", "year"]),
+              help="Time grain of the periods.")
+@click.option("--since", help="First day included (ISO date).")
+@click.option("--until", help="Last day included (ISO date; default: now).")
+@click.option("--where", "where", multiple=True, metavar="COL=VALUE",
+              help="Keep rows where COL equals VALUE (repeatable; repeated COL means any of).")
+@click.option("--compare", type=click.Choice(["previous", "year"]),
+              help="Compare with the previous period or the same period a year before.")
+@click.option("--confidence", type=float, default=0.95, show_default=True, help="Interval confidence level.")
+@click.option("--now", "now_text", help="The reference time (ISO 8601; default: the current time).")
+@format_option("table", "json", "csv")
+@workspace_option
+def metrics(metric: str, by: tuple[str, ...], grain: str | None, since: str | None, until: str | None,
+            where: tuple[str, ...], compare: str | None, confidence: float, now_text: str | None,
+            fmt: str, workspace: Path | None) -> None:
+    """Compute METRIC (nps, csat, ces, responses) with intervals, sliced and compared."""
+    def run() -> None:
+        filters: dict[str, list[str]] = {}
+        for item in where:
+            col, value = _split_assignment(item)
+            filters.setdefault(col, []).append(value)
+        with ws_module.open_workspace(workspace) as ws:
+            result = ws.metric(metric, now=_parse_now(now_text), by=by, grain=grain, since=since,
+                               until=until, where=filters, compare=compare, confidence=confidence)
+        print_rows(result.to_records(), fmt)
+    _run(run)
+
+
 @main.group()
 def config() -> None:
     """Show or change workspace settings."""

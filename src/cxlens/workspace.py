@@ -30,6 +30,7 @@ from cxlens.ingest.mapping import IDENTITY, ColumnMapping, load_mapping
 from cxlens.ingest.pipeline import OnConflict, import_data
 from cxlens.ingest.report import ImportReport
 from cxlens.ingest.sources import CsvOptions
+from cxlens.metrics import MetricQuery, MetricResult, run_metric
 from cxlens.schema import TABLES, table_spec
 from cxlens.warehouse import IMPORTS_TABLE, QUARANTINE_TABLE, Warehouse, parse_url
 
@@ -209,6 +210,15 @@ class Workspace:
             scratch=self.path / "tmp",
             source_name=source_name,
         )
+
+    def metric(self, metric: str, *, now: datetime | None = None, **options: Any) -> MetricResult:
+        """Compute a metric; options: by, grain, since, until, where, compare, confidence.
+
+        >>> ws.metric("nps", by="segment", grain="month", compare="previous")  # doctest: +SKIP
+        """
+        query = MetricQuery.build(metric, now=now or datetime.now(UTC), **options)
+        tables = {name: self.table(name) for name in ("responses", "customers")}
+        return run_metric(tables, self.settings, query)
 
     def status(self) -> WorkspaceStatus:
         """Rows, time range and quarantined rows of every table."""
