@@ -94,3 +94,24 @@ def test_schema_command() -> None:
     code, out = run("schema", "tickets", "--format", "json")
     cols = [r["column"] for r in json.loads(out)]
     assert code == 0 and cols[:2] == ["ticket_id", "created_at"]
+
+
+def test_metrics_command_json_rows(tmp_path: Path) -> None:
+    ws = str(tmp_path / "ws")
+    run("init", ws)
+    data = tmp_path / "r.csv"
+    data.write_text("response_id,submitted_at,nps,channel\nR1,2024-01-01,10,web\nR2,2024-01-02,3,web\n"
+                    "R3,2024-02-01,9,app\n")
+    run("import", "responses", str(data), "-w", ws)
+    code, out = run("metrics", "nps", "--by", "channel", "--grain", "month", "--format", "json", "-w", ws,
+                    "--now", "2024-03-01")
+    rows = json.loads(out)
+    assert code == 0
+    assert [(r["channel"], r["period"], r["value"], r["n"], r["promoters"], r["detractors"]) for r in rows] == [
+        ("app", "2024-02-01", 100.0, 1, 1, 0), ("web", "2024-01-01", 0.0, 2, 1, 1)]
+    assert {"ci_low", "ci_high", "passives"} <= set(rows[0])
+    code, out = run("metrics", "nps", "--where", "channel=web", "--compare", "previous", "--since", "2024-01-01",
+                    "--until", "2024-01-31", "-w", ws, "--format", "csv")
+    assert code == 0 and out.splitlines()[0].startswith("period,value,ci_low,ci_high,n")
+    code, out = run("metrics", "nps", "--by", "nope", "-w", ws)
+    assert code == 2 and "Unknown column 'nope'" in out

@@ -350,7 +350,8 @@ class BetaGeoModel:
         log_hyp = _log_hyp2f1(r + x, b + x, a + b + x - 1.0, z)
         rest = np.exp(log_hyp + (r + x) * (np.log(alpha + age) - np.log(alpha + age + horizon)))
         alive = expit(-_log_odds_dead(params, x, tx, age))
-        return as_output((a + b + x - 1.0) / (a - 1.0) * (1.0 - rest) * alive, t, frequency, recency, T)
+        expected = np.maximum((a + b + x - 1.0) / (a - 1.0) * (1.0 - rest) * alive, 0.0)
+        return as_output(expected, t, frequency, recency, T)
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> float | np.ndarray:
         """Expected repeat purchases of a newly acquired customer within ``t`` periods (FHL eq. 9).
@@ -361,4 +362,4 @@ class BetaGeoModel:
         horizon = _check_horizon(t)
         log_hyp = _log_hyp2f1(r, b, a + b - 1.0, horizon / (alpha + horizon))
         rest = np.exp(log_hyp + r * (np.log(alpha) - np.log(alpha + horizon)))
-        return as_output((a + b - 1.0) / (a - 1.0) * (1.0 - rest), t)
+        return as_output(np.maximum((a + b - 1.0) / (a - 1.0) * (1.0 - rest), 0.0), t)
