@@ -217,7 +217,7 @@ class Workspace:
         >>> ws.metric("nps", by="segment", grain="month", compare="previous")  # doctest: +SKIP
         """
         query = MetricQuery.build(metric, now=now or datetime.now(UTC), **options)
-        tables = {name: self.table(name) for name in ("responses", "customers")}
+        tables = {name: self.table(name) for name in TABLES}
         return run_metric(tables, self.settings, query)
 
     def status(self) -> WorkspaceStatus:

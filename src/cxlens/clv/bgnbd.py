@@ -17,6 +17,7 @@ oracle.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 
 import numpy as np
@@ -59,11 +60,11 @@ def as_float_array(name: str, values: ArrayLike) -> np.ndarray:
     arr = np.atleast_1d(arr)
     if arr.ndim != 1:
         raise CxlensInputError(f"The '{name}' values must be one-dimensional. Got shape {arr.shape}.")
-    _require(name, np.isfinite(arr), "must be finite numbers (no missing or infinite values)", arr)
+    require(name, np.isfinite(arr), "must be finite numbers (no missing or infinite values)", arr)
     return arr
 
 
-def _require(name: str, ok: np.ndarray, rule: str, values: np.ndarray, fix: str = "") -> None:
+def require(name: str, ok: np.ndarray, rule: str, values: np.ndarray, fix: str = "") -> None:
     """Raise naming the field, the rule, how many rows break it and the first offending value."""
     bad = np.flatnonzero(~ok)
     if bad.size:
@@ -77,16 +78,18 @@ def _require(name: str, ok: np.ndarray, rule: str, values: np.ndarray, fix: str 
 def check_frequency(frequency: np.ndarray) -> None:
     """Repeat-purchase counts must be whole numbers of 0 or more."""
     fix = "'frequency' counts repeat purchases: the number of purchases after the first one."
-    _require("frequency", frequency >= 0, "must be 0 or more", frequency, fix)
-    _require("frequency", frequency == np.round(frequency), "must be whole numbers", frequency, fix)
+    require("frequency", frequency >= 0, "must be 0 or more", frequency, fix)
+    require("frequency", frequency == np.round(frequency), "must be whole numbers", frequency, fix)
 
 
-def _same_length(**arrays: np.ndarray) -> None:
+def same_length(**arrays: np.ndarray) -> None:
     """Raise if the arrays do not all have the same length."""
     sizes = {name: arr.size for name, arr in arrays.items()}
     if len(set(sizes.values())) > 1:
         detail = ", ".join(f"{name}={size}" for name, size in sizes.items())
-        raise CxlensInputError(f"The inputs must have one value per customer, but the lengths differ: {detail}.")
+        raise CxlensInputError(
+            f"The inputs must have one value per customer, but the lengths differ: {detail}."
+        )
 
 
 def check_rft(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[np.ndarray, ...]:
@@ -97,19 +100,30 @@ def check_rft(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[n
     purchases). Scalars are accepted as length-1 arrays.
     """
     x, tx, age = (as_float_array(n, v) for n, v in (("frequency", frequency), ("recency", recency), ("T", T)))
-    _same_length(frequency=x, recency=tx, T=age)
+    same_length(frequency=x, recency=tx, T=age)
     check_frequency(x)
-    _require("recency", tx >= 0, "must be 0 or more", tx, "Recency is measured from the first purchase.")
-    _require("recency", tx <= age, "must not exceed 'T' (the customer's age)", tx,
-             "Compute recency and T up to the same observation end date.")
-    _require("recency", (x > 0) | (tx == 0), "must be 0 where 'frequency' is 0", tx,
-             "A customer without repeat purchases has recency 0.")
+    require("recency", tx >= 0, "must be 0 or more", tx, "Recency is measured from the first purchase.")
+    require(
+        "recency",
+        tx <= age,
+        "must not exceed 'T' (the customer's age)",
+        tx,
+        "Compute recency and T up to the same observation end date.",
+    )
+    require(
+        "recency",
+        (x > 0) | (tx == 0),
+        "must be 0 where 'frequency' is 0",
+        tx,
+        "A customer without repeat purchases has recency 0.",
+    )
     return x, tx, age
 
 
-def _check_penalizer(penalizer: float) -> float:
+def check_penalizer(penalizer: float) -> float:
     """The L2 penalty weight must be a finite number of 0 or more."""
-    if isinstance(penalizer, bool) or not isinstance(penalizer, (int, float)) or not 0 <= penalizer < math.inf:
+    is_real = isinstance(penalizer, numbers.Real) and not isinstance(penalizer, bool)
+    if not is_real or not 0 <= penalizer < math.inf:
         raise CxlensInputError(
             f"The 'penalizer' parameter must be a finite number of 0 or more. Got {penalizer!r} instead. "
             "Use 0 for plain maximum likelihood, or a small value such as 0.001 to stabilise the fit."
@@ -138,7 +152,7 @@ def check_weights(weights: ArrayLike | None, size: int) -> np.ndarray | None:
     w = as_float_array("weights", weights)
     if w.size != size:
         raise CxlensInputError(f"The 'weights' must have one value per row ({size}). Got {w.size}.")
-    _require("weights", w >= 0, "must be 0 or more", w, "Weights count customers with the same history.")
+    require("weights", w >= 0, "must be 0 or more", w, "Weights count customers with the same history.")
     if w.sum() <= 0:
         raise CxlensInputError("The 'weights' must not all be 0: at least one customer is needed to fit.")
     return w
@@ -153,8 +167,14 @@ def minimize_negative_ll(
     gradient is not small.
     """
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * x0.size
-    first = optimize.minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                              options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10})
+    first = optimize.minimize(
+        objective,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
+    )
     polished = optimize.minimize(objective, first.x, jac=True, method="BFGS", options={"gtol": 1e-9})
     best = polished if polished.fun <= first.fun and np.all(np.isfinite(polished.x)) else first
     grad = objective(best.x)[1]
@@ -220,15 +240,19 @@ def _gradient(params: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray) 
     w1 = 1.0 - w2
     ab = psi(a + b) - psi(a + b + x)
     psi_bx1 = np.where(x > 0, psi(b + np.maximum(x, 1.0) - 1.0), 0.0)
-    return np.array([
-        psi(r + x) - psi(r) + np.log(alpha) - w1 * np.log(alpha + T) - w2 * np.log(alpha + tx),
-        r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + tx)),
-        ab + w2 / a,
-        ab - psi(b) + w1 * psi(b + x) + w2 * psi_bx1,
-    ])
+    return np.array(
+        [
+            psi(r + x) - psi(r) + np.log(alpha) - w1 * np.log(alpha + T) - w2 * np.log(alpha + tx),
+            r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + tx)),
+            ab + w2 / a,
+            ab - psi(b) + w1 * psi(b + x) + w2 * psi_bx1,
+        ]
+    )
 
 
-def _objective(log_params: np.ndarray, data: tuple[np.ndarray, ...], penalizer: float) -> tuple[float, np.ndarray]:
+def _objective(
+    log_params: np.ndarray, data: tuple[np.ndarray, ...], penalizer: float
+) -> tuple[float, np.ndarray]:
     """Mean negative log-likelihood plus ``penalizer * sum(params**2)``, and its gradient.
 
     The gradient is with respect to the log-parameters (chain rule: multiply by the parameter).
@@ -302,7 +326,7 @@ class BetaGeoModel:
         on log-parameters with time rescaled so that ``max(T) = 1``: L-BFGS-B with the analytic
         gradient, then a BFGS polish.
         """
-        penalizer = _check_penalizer(self.penalizer)
+        penalizer = check_penalizer(self.penalizer)
         x, tx, age = check_rft(frequency, recency, T)
         w = check_weights(weights, x.size)
         x, tx, age, w = aggregate_rows(x, tx, age, weights=w)

@@ -15,6 +15,7 @@ The scale parameter is called ``gamma`` in the papers and ``v`` in lifetimes; he
 
 from __future__ import annotations
 
+import numbers
 from typing import Protocol
 
 import numpy as np
@@ -24,19 +25,19 @@ from scipy.special import gammaln, psi
 from cxlens.clv.bgnbd import (
     ModelFitError,
     ModelNotFittedError,
-    _check_penalizer,
-    _require,
-    _same_length,
     aggregate_rows,
     as_float_array,
     as_output,
     check_frequency,
+    check_penalizer,
     check_weights,
     minimize_negative_ll,
+    require,
+    same_length,
 )
 from cxlens.errors import CxlensInputError
 
-__all__ = ["GammaGammaModel", "PurchaseModel", "discounted_clv"]
+__all__ = ["GammaGammaModel", "PurchaseModel"]
 
 _PARAM_NAMES = ("p", "q", "v")
 LIFETIMES_DAYS_PER_MONTH_WEEKLY = 4.345 * 7  # lifetimes' freq="W" uses 4.345 weeks per month
@@ -57,8 +58,15 @@ def gg_log_likelihood(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.nd
     """
     p, q, v = params
     px = p * x
-    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
-            + (px - 1.0) * np.log(m) + px * np.log(x) - (px + q) * np.log(v + m * x))
+    return (
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(v)
+        + (px - 1.0) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * np.log(v + m * x)
+    )
 
 
 def _gradient(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -69,14 +77,18 @@ def _gradient(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
     """
     p, q, v = params
     px, vmx = p * x, v + m * x
-    return np.array([
-        x * (psi(px + q) - psi(px) + np.log(m) + np.log(x) - np.log(vmx)),
-        psi(px + q) - psi(q) + np.log(v) - np.log(vmx),
-        q / v - (px + q) / vmx,
-    ])
+    return np.array(
+        [
+            x * (psi(px + q) - psi(px) + np.log(m) + np.log(x) - np.log(vmx)),
+            psi(px + q) - psi(q) + np.log(v) - np.log(vmx),
+            q / v - (px + q) / vmx,
+        ]
+    )
 
 
-def _objective(log_params: np.ndarray, data: tuple[np.ndarray, ...], penalizer: float) -> tuple[float, np.ndarray]:
+def _objective(
+    log_params: np.ndarray, data: tuple[np.ndarray, ...], penalizer: float
+) -> tuple[float, np.ndarray]:
     """Mean negative log-likelihood plus ``penalizer * sum(params**2)`` and its log-scale gradient.
 
     The same objective as lifetimes' ``GammaGammaFitter``.
@@ -92,14 +104,14 @@ def _objective(log_params: np.ndarray, data: tuple[np.ndarray, ...], penalizer: 
 def _check_spend(x: np.ndarray, m: np.ndarray) -> None:
     """Average spend must be 0 or more, and above 0 for repeat buyers."""
     fix = "'monetary_value' is the average value of the repeat transactions."
-    _require("monetary_value", m >= 0, "must be 0 or more", m, fix)
-    _require("monetary_value", (x == 0) | (m > 0), "must be above 0 where 'frequency' > 0", m, fix)
+    require("monetary_value", m >= 0, "must be 0 or more", m, fix)
+    require("monetary_value", (x == 0) | (m > 0), "must be above 0 where 'frequency' > 0", m, fix)
 
 
 def _check_xm(frequency: ArrayLike, monetary_value: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Validated ``(frequency, monetary_value)`` arrays."""
     x, m = as_float_array("frequency", frequency), as_float_array("monetary_value", monetary_value)
-    _same_length(frequency=x, monetary_value=m)
+    same_length(frequency=x, monetary_value=m)
     check_frequency(x)
     _check_spend(x, m)
     return x, m
@@ -110,26 +122,35 @@ def _start(m: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.array([0.0, np.log(2.0), np.log(np.average(m, weights=w))])
 
 
-def _check_month_args(time: int, discount_rate: float, freq_unit_in_days: float, days_per_month: float) -> None:
+def _positive_real(value: float, allow_zero: bool) -> bool:
+    """True for a finite real number above 0 (or equal to 0 when ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        return False
+    return value >= 0 if allow_zero else value > 0
+
+
+def _check_month_args(
+    time: int, discount_rate: float, freq_unit_in_days: float, days_per_month: float
+) -> None:
     """Validate the CLV horizon, the discount rate and the time-unit conversion."""
-    if isinstance(time, bool) or not isinstance(time, (int, np.integer)) or time < 1:
+    if isinstance(time, bool) or not isinstance(time, numbers.Integral) or time < 1:
         raise CxlensInputError(
             f"The 'time' parameter must be a whole number of months, 1 or more. Got {time!r} instead."
         )
-    if not 0 <= discount_rate < np.inf:
+    if not _positive_real(discount_rate, allow_zero=True):
         raise CxlensInputError(
-            f"The 'discount_rate' parameter must be 0 or more (a monthly rate, e.g. 0.01 for 1%). "
-            f"Got {discount_rate!r} instead."
+            "The 'discount_rate' parameter must be a finite number of 0 or more (a monthly rate, "
+            f"e.g. 0.01 for 1%). Got {discount_rate!r} instead."
         )
     for name, value in (("freq_unit_in_days", freq_unit_in_days), ("days_per_month", days_per_month)):
-        if not 0 < value < np.inf:
+        if not _positive_real(value, allow_zero=False):
             raise CxlensInputError(
-                f"The '{name}' parameter must be above 0. Got {value!r} instead "
-                "(7 for data in weeks, 1 for days)."
+                f"The '{name}' parameter must be a finite number above 0. Got {value!r} instead "
+                "(freq_unit_in_days: 7 for data in weeks, 1 for days; days_per_month: e.g. 30)."
             )
 
 
-def discounted_clv(
+def _discounted_clv(
     model: PurchaseModel,
     frequency: ArrayLike,
     recency: ArrayLike,
@@ -146,8 +167,9 @@ def discounted_clv(
     lifetimes' ``_customer_lifetime_value``.
     """
     months = np.arange(time + 1)
-    cumulative = [np.asarray(model.expected_purchases(i * periods_per_month, frequency, recency, T))
-                  for i in months]
+    cumulative = [
+        np.asarray(model.expected_purchases(i * periods_per_month, frequency, recency, T)) for i in months
+    ]
     per_month = np.diff(np.stack(cumulative), axis=0)
     discount = (1.0 + discount_rate) ** months[1:]
     return spend * np.sum(per_month / discount[:, None], axis=0)
@@ -174,7 +196,7 @@ class GammaGammaModel:
         table can be passed. Identical rows are merged with weights; the search runs on
         log-parameters (L-BFGS-B with the analytic gradient, then a BFGS polish).
         """
-        penalizer = _check_penalizer(self.penalizer)
+        penalizer = check_penalizer(self.penalizer)
         x, m = _check_xm(frequency, monetary_value)
         w = check_weights(weights, x.size)
         keep = (x > 0) & (True if w is None else w > 0)
@@ -184,7 +206,9 @@ class GammaGammaModel:
                 "rows has one. Fit it on customers with at least one repeat purchase."
             )
         x, m, w = aggregate_rows(x[keep], m[keep], weights=None if w is None else w[keep])
-        log_params = minimize_negative_ll(lambda p: _objective(p, (x, m, w), penalizer), _start(m, w), "Gamma-Gamma")
+        log_params = minimize_negative_ll(
+            lambda p: _objective(p, (x, m, w), penalizer), _start(m, w), "Gamma-Gamma"
+        )
         params = np.exp(log_params)
         self.params_ = dict(zip(_PARAM_NAMES, (float(v) for v in params), strict=True))
         self.log_likelihood_ = float(gg_log_likelihood(params, x, m) @ w)
@@ -244,4 +268,6 @@ class GammaGammaModel:
         _check_month_args(time, discount_rate, freq_unit_in_days, days_per_month)
         spend = np.atleast_1d(self.conditional_expected_average_profit(frequency, monetary_value))
         periods = days_per_month / freq_unit_in_days
-        return discounted_clv(bgnbd_model, frequency, recency, T, spend, int(time), float(discount_rate), periods)
+        return _discounted_clv(
+            bgnbd_model, frequency, recency, T, spend, int(time), float(discount_rate), periods
+        )

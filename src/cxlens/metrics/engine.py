@@ -17,7 +17,8 @@ import pandas as pd
 from cxlens.errors import CxlensInputError, UnknownNameError
 from cxlens.metrics.period import Compare, DateRange, Grain, previous_period, truncate
 from cxlens.metrics.result import Change, MetricQuery, MetricResult, MetricRow
-from cxlens.metrics.scores import RUNNERS, ScoreRunner
+from cxlens.metrics.registry import RUNNERS, SPECIAL
+from cxlens.metrics.runner import Runner
 from cxlens.schema import table_spec
 from cxlens.stats.intervals import min_sample_warning
 
@@ -25,24 +26,26 @@ PERIOD = "period"
 
 
 def metric_names() -> tuple[str, ...]:
-    return tuple(RUNNERS)
+    return (*RUNNERS, *SPECIAL)
 
 
-def runner_for(metric: str, settings: Mapping[str, Any]) -> ScoreRunner:
+def runner_for(metric: str, settings: Mapping[str, Any]) -> Runner:
     try:
         return RUNNERS[metric](settings)
     except KeyError:
         raise UnknownNameError(
-            f"Unknown metric '{metric}'. The metrics are: {', '.join(RUNNERS)}."
+            f"Unknown metric '{metric}'. The metrics are: {', '.join(metric_names())}."
         ) from None
 
 
 def run_metric(tables: Mapping[str, ibis.Table], settings: Mapping[str, Any], query: MetricQuery) -> MetricResult:
     """Compute ``query`` over ``tables`` (name -> Ibis table) with workspace ``settings``."""
-    runner = runner_for(query.metric, settings)
     _check_confidence(query.confidence)
+    if query.metric in SPECIAL:
+        return SPECIAL[query.metric](tables, settings, query)
+    runner = runner_for(query.metric, settings)
     base = _base_table(tables, runner, query)
-    time_col = table_spec(runner.table).time_column or ""
+    time_col = runner.time_column or table_spec(runner.table).time_column or ""
     window = DateRange.from_dates(query.since, query.until, query.now)
     current = _aggregate(base, runner, query, window, time_col, settings)
     if query.compare is None:
@@ -64,10 +67,9 @@ def _check_confidence(confidence: float) -> None:
         )
 
 
-def _base_table(tables: Mapping[str, ibis.Table], runner: ScoreRunner, query: MetricQuery) -> ibis.Table:
+def _base_table(tables: Mapping[str, ibis.Table], runner: Runner, query: MetricQuery) -> ibis.Table:
     """The runner's table, joined with customers when a breakdown or filter needs their columns."""
-    t = tables[runner.table]
-    t = t.filter(t[runner.column].notnull())
+    t = runner.prepare(tables[runner.table])
     wanted = [*query.by, *(c for c, _ in query.where)]
     own = set(t.columns)
     customers = tables["customers"]
@@ -87,7 +89,7 @@ def _base_table(tables: Mapping[str, ibis.Table], runner: ScoreRunner, query: Me
     return t
 
 
-def _aggregate(t: ibis.Table, runner: ScoreRunner, query: MetricQuery, window: DateRange,
+def _aggregate(t: ibis.Table, runner: Runner, query: MetricQuery, window: DateRange,
                time_col: str, settings: Mapping[str, Any]) -> pd.DataFrame:
     cond = window.filter(t[time_col])
     if cond is not None:
@@ -124,7 +126,7 @@ def _as_date(value: Any) -> date | None:
     return pd.Timestamp(value).date()
 
 
-def _rows(runner: ScoreRunner, query: MetricQuery, current: pd.DataFrame, other: pd.DataFrame | None,
+def _rows(runner: Runner, query: MetricQuery, current: pd.DataFrame, other: pd.DataFrame | None,
           settings: Mapping[str, Any]) -> list[MetricRow]:
     with_period = query.grain is not None
     records = current.to_dict("records")
@@ -141,7 +143,7 @@ def _sortable(value: Any) -> tuple[int, Any]:
     return (1, "") if value is None else (0, str(value))
 
 
-def _row(runner: ScoreRunner, query: MetricQuery, rec: Mapping[str, Any],
+def _row(runner: Runner, query: MetricQuery, rec: Mapping[str, Any],
          lookup: Mapping[tuple[Any, ...], Mapping[str, Any]] | None, settings: Mapping[str, Any]) -> MetricRow:
     value, lo, hi, n, comps = runner.estimate(rec, query.confidence)
     period = _as_date(rec.get(PERIOD)) if query.grain else None
@@ -153,7 +155,7 @@ def _row(runner: ScoreRunner, query: MetricQuery, rec: Mapping[str, Any],
     return MetricRow(groups, period, value, lo, hi, n, comps, change, warnings)
 
 
-def _change(runner: ScoreRunner, query: MetricQuery, rec: Mapping[str, Any], period: date | None,
+def _change(runner: Runner, query: MetricQuery, rec: Mapping[str, Any], period: date | None,
             lookup: Mapping[tuple[Any, ...], Mapping[str, Any]]) -> Change:
     assert query.compare is not None
     groups = tuple(_py(rec.get(b)) for b in query.by)

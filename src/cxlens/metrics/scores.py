@@ -8,40 +8,21 @@ with its interval, and two rows into a tested change.
 from __future__ import annotations
 
 import math
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import ibis
 
 from cxlens.metrics.result import Change
+from cxlens.metrics.runner import Estimate, Runner
 from cxlens.stats import intervals as st
 
-Estimate = tuple[float | None, float | None, float | None, int, tuple[tuple[str, Any], ...]]
 
+class ScoreRunner(Runner):
+    """A runner over one score column of ``responses`` (rows where it is answered)."""
 
-class ScoreRunner(ABC):
-    """Base of the runners over one score column of ``responses``."""
-
-    name: ClassVar[str]
-    column: ClassVar[str]
-    definition: ClassVar[str]
-    table: ClassVar[str] = "responses"
-
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.settings = settings
-
-    @abstractmethod
-    def aggregates(self, t: ibis.Table) -> dict[str, ibis.Value]:
-        """Named aggregate expressions, computed by the engine per group."""
-
-    @abstractmethod
-    def estimate(self, agg: Mapping[str, Any], confidence: float) -> Estimate:
-        """(value, ci_low, ci_high, n, components) of one aggregated row."""
-
-    @abstractmethod
-    def change(self, cur: Mapping[str, Any], prev: Mapping[str, Any], confidence: float) -> Change:
-        """The tested change from ``prev`` to ``cur``."""
+    table = "responses"
 
 
 def _int(agg: Mapping[str, Any], key: str) -> int:
@@ -186,6 +167,4 @@ class ResponsesRunner(ScoreRunner):
         return Change(None, float(n0), n0, float(n1 - n0), None, None, None, False, "count difference")
 
 
-RUNNERS: dict[str, type[ScoreRunner]] = {
-    r.name: r for r in (NpsRunner, CsatRunner, CesRunner, ResponsesRunner)
-}
+SCORE_RUNNERS: tuple[type[Runner], ...] = (NpsRunner, CsatRunner, CesRunner, ResponsesRunner)

@@ -224,8 +224,7 @@ def _check_sd(name: str, value: float | None, n: int) -> float | None:
     sd = _check_real(name, value, allow_missing=n < 2)
     if sd is not None and sd < 0:
         raise CxlensInputError(
-            f"The '{name}' parameter must be 0 or more (it is a standard deviation). "
-            f"Got {value!r} instead."
+            f"The '{name}' parameter must be 0 or more (it is a standard deviation). Got {value!r} instead."
         )
     return sd
 
@@ -492,7 +491,9 @@ def _welch(diff: float, v1: float, n1: int, v2: float, n2: int, confidence: floa
     t = diff / se
     half = float(stats.t.ppf(0.5 + confidence / 2.0, df)) * se
     p_value = float(2.0 * stats.t.sf(abs(t), df))
-    return MeanDifference(diff, diff - half, diff + half, t, df, p_value, p_value < 1 - confidence, confidence)
+    return MeanDifference(
+        diff, diff - half, diff + half, t, df, p_value, p_value < 1 - confidence, confidence
+    )
 
 
 def mean_difference(
