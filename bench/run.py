@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+NPS_SCRIPT = (ROOT / "bench" / "nps.py").read_text(encoding="utf-8")
 
 GENERATE = """
 import duckdb, sys
@@ -119,9 +120,59 @@ def bench_demo(customers: int, tmp: Path) -> dict | None:
     return {"customers": customers, "mem": mem, **out}
 
 
-def render(imp: dict, demo: dict | None) -> str:
-    ratio = imp["duckdb_s"] / imp["cxlens_s"]
+def bench_nps(rows: int, tmp: Path, with_pandas: bool) -> dict:
+    path = tmp / f"nps-{rows}"
+    peak_rss_child(NPS_SCRIPT, "setup", str(path), str(rows))
+    out: dict = {"rows": rows}
+    for step in ("sql", "cxlens") + (("pandas",) if with_pandas else ()):
+        res, mem = peak_rss_child(NPS_SCRIPT, step, str(path), "3")
+        out[step] = {"seconds": res["seconds"], "mem": mem, "rows": res["rows"]}
+    sys.path.insert(0, str(ROOT / "bench"))
+    from nps import same
+
+    for step in ("cxlens", "pandas"):
+        if step in out and not same(out["sql"]["rows"], out[step]["rows"]):
+            raise SystemExit(f"NPS benchmark: {step} and SQL disagree")
+    out["groups"] = len(out["sql"]["rows"])
+    for step in ("sql", "cxlens", "pandas"):
+        if step in out:
+            out[step].pop("rows")
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    return out
+
+
+def render_nps(results: list[dict]) -> list[str]:
     lines = [
+        "## NPS with intervals by segment × month (issue: CX metrics engine)",
+        "",
+        "The same table — n, promoters, detractors, NPS and the adjusted-Wald 95% interval for every",
+        "segment and month, responses joined to customers for the segment — computed by",
+        "`ws.metric(\"nps\", by=\"segment\", grain=\"month\")`, by a hand-written DuckDB SQL query,",
+        "and by pandas on data already in memory (loading not timed). Results are checked equal",
+        "before the times are reported. Best of 3 runs in one process each (warm cache).",
+        "",
+        "| responses | groups | DuckDB SQL (s) | cxlens (s) | cxlens ÷ SQL (target ≤ 1.3) | pandas (s) | pandas ÷ cxlens | peak MiB SQL / cxlens / pandas |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        pandas = r.get("pandas")
+        lines.append(
+            f"| {r['rows']:,} | {r['groups']} | {r['sql']['seconds']:.2f} | {r['cxlens']['seconds']:.2f} | "
+            f"{r['cxlens']['seconds'] / r['sql']['seconds']:.2f} | "
+            + (f"{pandas['seconds']:.2f} | {pandas['seconds'] / r['cxlens']['seconds']:.1f}× | " if pandas
+               else "not run (see below) | | ")
+            + f"{r['sql']['mem']:.0f} / {r['cxlens']['mem']:.0f} / {pandas['mem']:.0f} |" if pandas else
+            f"{r['sql']['mem']:.0f} / {r['cxlens']['mem']:.0f} / – |"
+        )
+    lines += ["", "pandas is run up to 10M responses: at 100M its string keys alone need more memory than "
+              "this 24 GB machine has.", ""]
+    return lines
+
+
+def render(imp: dict | None, demo: dict | None, nps: list[dict]) -> str:
+    head = [
         "# Benchmarks",
         "",
         "Written by `python bench/run.py` (see its docstring). Every ratio compares two runs made",
@@ -131,6 +182,15 @@ def render(imp: dict, demo: dict | None) -> str:
         f"Last run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, Python "
         f"{platform.python_version()}, {platform.machine()}, 2 cores.",
         "",
+    ]
+    body = (render_import(imp) if imp else []) + (render_demo(demo) if demo else []) + (
+        render_nps(nps) if nps else [])
+    return "\n".join(head + body)
+
+
+def render_import(imp: dict) -> list[str]:
+    ratio = imp["duckdb_s"] / imp["cxlens_s"]
+    return [
         "## Import throughput (issue: foundation)",
         "",
         f"A {imp['rows']:,}-row responses CSV ({imp['file_mb']:.0f} MiB) imported into a new "
@@ -147,8 +207,10 @@ def render(imp: dict, demo: dict | None) -> str:
         f"**cxlens reaches {ratio:.0%} of the baseline's throughput** (target: at least 50%).",
         "",
     ]
-    if demo:
-        lines += [
+
+
+def render_demo(demo: dict) -> list[str]:
+    return [
             "## Demo company generation (issue: foundation)",
             "",
             "| customers | rows generated | generate (s) | customers/s | generate + import (s) | peak MiB |",
@@ -158,21 +220,34 @@ def render(imp: dict, demo: dict | None) -> str:
             f"{demo['mem']:.0f} |",
             "",
         ]
-    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--demo-customers", type=int, default=100_000)
+    parser.add_argument("--nps-rows", default="10000000,100000000",
+                        help="Comma-separated response counts for the NPS benchmark.")
+    parser.add_argument("--pandas-max", type=int, default=10_000_000,
+                        help="Largest NPS size also run with pandas.")
+    parser.add_argument("--only", default="import,demo,nps", help="Sections to run.")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    imp = demo = None
+    nps: list[dict] = []
     with tempfile.TemporaryDirectory(dir=ROOT / "bench", prefix=".data-") as tmp:
-        imp = bench_import(args.rows, Path(tmp))
-        print(json.dumps(imp), file=sys.stderr)
-        demo = bench_demo(args.demo_customers, Path(tmp))
-        print(json.dumps(demo), file=sys.stderr)
-    args.out.write_text(render(imp, demo), encoding="utf-8")
+        if "import" in only:
+            imp = bench_import(args.rows, Path(tmp))
+            print(json.dumps(imp), file=sys.stderr)
+        if "demo" in only:
+            demo = bench_demo(args.demo_customers, Path(tmp))
+            print(json.dumps(demo), file=sys.stderr)
+        if "nps" in only:
+            for n in (int(x) for x in args.nps_rows.split(",") if x):
+                nps.append(bench_nps(n, Path(tmp), with_pandas=n <= args.pandas_max))
+                print(json.dumps(nps[-1]), file=sys.stderr)
+    args.out.write_text(render(imp, demo, nps), encoding="utf-8")
     print(f"wrote {args.out}")
 
 

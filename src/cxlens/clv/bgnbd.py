@@ -31,7 +31,7 @@ from cxlens.errors import CxlensError, CxlensInputError
 __all__ = ["BetaGeoModel", "ModelFitError", "ModelNotFittedError"]
 
 _PARAM_NAMES = ("r", "alpha", "a", "b")
-_LOG_BOUND = 30.0  # log-parameters are kept in [-30, 30] during the search
+_LOG_BOX = 20.0  # each log-parameter is searched within +/-20 of its starting value
 
 
 class ModelNotFittedError(CxlensInputError):
@@ -71,7 +71,7 @@ def require(name: str, ok: np.ndarray, rule: str, values: np.ndarray, fix: str =
         first = int(bad[0])
         raise CxlensInputError(
             f"The '{name}' values {rule}, but {bad.size} row(s) do not (first at position {first}: "
-            f"{name}={values[first]!r}). {fix}".rstrip()
+            f"{name}={values[first].item()!r}). {fix}".rstrip()
         )
 
 
@@ -158,33 +158,36 @@ def check_weights(weights: ArrayLike | None, size: int) -> np.ndarray | None:
     return w
 
 
+def _search(objective: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray) -> np.ndarray:
+    """L-BFGS-B within ``x0 -/+ 20`` per log-parameter, then a BFGS polish from its optimum."""
+    bounds = [(start - _LOG_BOX, start + _LOG_BOX) for start in x0]
+    options = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10}
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        first = optimize.minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+        polished = optimize.minimize(objective, first.x, jac=True, method="BFGS", options={"gtol": 1e-9})
+    better = np.all(np.isfinite(polished.x)) and polished.fun <= first.fun
+    return polished.x if better else first.x
+
+
 def minimize_negative_ll(
     objective: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, model: str
 ) -> np.ndarray:
     """Minimise a smooth objective of log-parameters: L-BFGS-B, then a BFGS polish.
 
-    ``objective`` returns ``(value, gradient)``. Raises :class:`ModelFitError` if the polished
-    gradient is not small.
+    ``objective`` returns ``(value, gradient)``. Raises :class:`ModelFitError` unless every
+    component of the final gradient is below 1e-4 and the optimum lies strictly inside the search
+    box (a parameter running off to 0 or infinity means the data do not identify the model).
     """
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * x0.size
-    first = optimize.minimize(
-        objective,
-        x0,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-    )
-    polished = optimize.minimize(objective, first.x, jac=True, method="BFGS", options={"gtol": 1e-9})
-    best = polished if polished.fun <= first.fun and np.all(np.isfinite(polished.x)) else first
-    grad = objective(best.x)[1]
-    if not np.all(np.isfinite(best.x)) or np.max(np.abs(grad)) > 1e-4 or np.max(np.abs(best.x)) >= _LOG_BOUND:
+    best = _search(objective, x0)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        grad = objective(best)[1]
+    if not (np.all(np.abs(grad) <= 1e-4) and np.all(np.abs(best - x0) < _LOG_BOX - 1e-6)):
         raise ModelFitError(
-            f"The {model} fit did not converge (largest gradient {np.max(np.abs(grad)):.2g}, "
-            f"log-parameters {np.round(best.x, 3).tolist()}). The data may not identify the model; "
+            f"The {model} fit did not converge (gradient {np.round(grad, 6).tolist()}, "
+            f"log-parameters {np.round(best, 3).tolist()}). The data may not identify the model; "
             "try a small penalizer, e.g. penalizer=0.001, or check the input units."
         )
-    return best.x
+    return best
 
 
 def as_output(values: np.ndarray, *inputs: ArrayLike) -> float | np.ndarray:
@@ -302,6 +305,15 @@ def _check_horizon(t: ArrayLike) -> np.ndarray:
     return horizon
 
 
+def _require_repeat_buyers(x: np.ndarray, w: np.ndarray | None) -> None:
+    """The BG/NBD parameters are not identified unless someone made a repeat purchase."""
+    if not np.any((x > 0) & (True if w is None else w > 0)):
+        raise CxlensInputError(
+            f"The 'frequency' values are all 0 ({x.size} customers without a repeat purchase), so the "
+            "BG/NBD model cannot be fitted. Use a longer observation period or more customers."
+        )
+
+
 class BetaGeoModel:
     """BG/NBD model (Fader, Hardie & Lee 2005) fitted by maximum likelihood.
 
@@ -329,6 +341,7 @@ class BetaGeoModel:
         penalizer = check_penalizer(self.penalizer)
         x, tx, age = check_rft(frequency, recency, T)
         w = check_weights(weights, x.size)
+        _require_repeat_buyers(x, w)
         x, tx, age, w = aggregate_rows(x, tx, age, weights=w)
         scale = 1.0 / age.max() if age.max() > 0 else 1.0
         data = (x, tx * scale, age * scale, w)
