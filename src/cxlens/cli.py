@@ -289,6 +289,72 @@ def metrics(metric: str, by: tuple[str, ...], grain: str | None, since: str | No
 
 
 @main.group()
+def clv() -> None:
+    """Customer lifetime value: BG/NBD + Gamma-Gamma models and the simple formula."""
+
+
+@clv.command(name="fit")
+@click.option("--model", type=click.Choice(["bgnbd"]), default="bgnbd", show_default=True,
+              help="Purchase model (BG/NBD; spend by Gamma-Gamma when there are repeat buyers).")
+@click.option("--unit", type=click.Choice(["day", "week", "month"]), default="week", show_default=True,
+              help="Time unit of recency, T and the parameters.")
+@click.option("--until", help="Calibration end, inclusive (ISO date; default: today).")
+@format_option("table", "json")
+@workspace_option
+def clv_fit(model: str, unit: str, until: str | None, fmt: str, workspace: Path | None) -> None:
+    """Fit the CLV models on the orders and save them in the workspace."""
+    def run() -> None:
+        with ws_module.open_workspace(workspace) as ws:
+            fit = ws.clv_fit(until=until, unit=unit, model=model)
+        if fmt == "json":
+            click.echo(json.dumps(fit.to_dict(), indent=2))
+            return
+        click.echo(f"BG/NBD on {fit.customers} customers ({fit.repeat_customers} repeat buyers), "
+                   f"unit {fit.unit}, until {fit.until}:")
+        click.echo("  " + ", ".join(f"{k} = {v:.4f}" for k, v in fit.params.items())
+                   + f"; log-likelihood {fit.log_likelihood:.1f}")
+        if fit.spend_params:
+            click.echo("Gamma-Gamma: " + ", ".join(f"{k} = {v:.4f}" for k, v in fit.spend_params.items()))
+    _run(run)
+
+
+@clv.command(name="predict")
+@click.option("--horizon", default="52w", show_default=True,
+              help="Prediction horizon: a number with d, w, m or y (e.g. 90d, 52w, 12m).")
+@click.option("--limit", type=int, default=20, show_default=True, help="Rows to show (0: all).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write all rows to a CSV file.")
+@format_option("table", "json", "csv")
+@workspace_option
+def clv_predict(horizon: str, limit: int, out: Path | None, fmt: str, workspace: Path | None) -> None:
+    """Per-customer predictions of the fitted model (run 'cxlens clv fit' first)."""
+    def run() -> None:
+        with ws_module.open_workspace(workspace) as ws:
+            pred = ws.clv_predict(horizon=horizon)
+        if out is not None:
+            pred.to_pandas().to_csv(out, index=False)
+        rows = pred.to_records()
+        print_rows(rows if limit == 0 else rows[:limit], fmt)
+        if fmt == "table":
+            click.echo(f"Total expected value over {pred.horizon:g} {pred.unit}s: {pred.total_expected_value:,.2f}")
+    _run(run)
+
+
+@clv.command(name="simple")
+@click.option("--years", type=float, default=3.0, show_default=True, help="Expected customer lifetime in years.")
+@click.option("--until", help="End of the year measured (ISO date; default: today).")
+@click.option("--by", help="A customer column to break down by (e.g. segment).")
+@format_option("table", "json", "csv")
+@workspace_option
+def clv_simple(years: float, until: str | None, by: str | None, fmt: str, workspace: Path | None) -> None:
+    """Simple CLV: average order value x orders per year x expected years."""
+    def run() -> None:
+        with ws_module.open_workspace(workspace) as ws:
+            df = ws.clv_simple(until=until, expected_years=years, by=by)
+        print_rows(df.round(4).to_dict("records"), fmt)
+    _run(run)
+
+
+@main.group()
 def config() -> None:
     """Show or change workspace settings."""
 

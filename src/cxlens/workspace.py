@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,15 @@ from cxlens.ingest.mapping import IDENTITY, ColumnMapping, load_mapping
 from cxlens.ingest.pipeline import OnConflict, import_data
 from cxlens.ingest.report import ImportReport
 from cxlens.ingest.sources import CsvOptions
+from cxlens.clv.workflow import (
+    ClvFit,
+    ClvPrediction,
+    fit_clv,
+    load_fit,
+    predict_clv,
+    save_fit,
+    simple_clv_table,
+)
 from cxlens.metrics import MetricQuery, MetricResult, run_metric
 from cxlens.schema import TABLES, table_spec
 from cxlens.warehouse import IMPORTS_TABLE, QUARANTINE_TABLE, Warehouse, parse_url
@@ -220,6 +229,26 @@ class Workspace:
         tables = {name: self.table(name) for name in TABLES}
         return run_metric(tables, self.settings, query)
 
+    def clv_fit(self, *, until: date | str | None = None, unit: str = "week", model: str = "bgnbd",
+                now: datetime | None = None) -> ClvFit:
+        """Fit the CLV models on orders up to ``until`` (default: today) and save them."""
+        now = now or datetime.now(UTC)
+        end = _as_date(until) if until is not None else now.date()
+        fit = fit_clv(self.table("orders"), until=end, unit=unit, model=model, now=now)
+        save_fit(self.path, fit)
+        return fit
+
+    def clv_predict(self, *, horizon: str | float = "52w") -> ClvPrediction:
+        """Per-customer CLV predictions of the saved model over ``horizon`` (e.g. '52w', '12m')."""
+        return predict_clv(self.table("orders"), load_fit(self.path), horizon=horizon)
+
+    def clv_simple(self, *, until: date | str | None = None, expected_years: float = 3.0,
+                   by: str | None = None, now: datetime | None = None) -> Any:
+        """Simple CLV (AOV × orders per year × expected years) over the year up to ``until``."""
+        end = _as_date(until) if until is not None else (now or datetime.now(UTC)).date()
+        return simple_clv_table(self.table("orders"), self.table("customers"), until=end,
+                                expected_years=expected_years, by=by)
+
     def status(self) -> WorkspaceStatus:
         """Rows, time range and quarantined rows of every table."""
         q = self.table(QUARANTINE_TABLE)
@@ -276,6 +305,15 @@ class Workspace:
             yield self
         finally:
             self.close()
+
+
+def _as_date(value: date | str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CxlensInputError(f"Expected an ISO date such as 1997-09-30. Got {value!r} instead.") from None
 
 
 def _py_ts(value: Any) -> datetime | None:

@@ -66,7 +66,9 @@ def test_expected_purchases_match_lifetimes(
     )
 
 
-def test_probability_alive_matches_lifetimes(cdnow: pd.DataFrame, model: BetaGeoModel, oracle: object) -> None:
+def test_probability_alive_matches_lifetimes(
+    cdnow: pd.DataFrame, model: BetaGeoModel, oracle: object
+) -> None:
     ours = model.probability_alive(cdnow["frequency"], cdnow["recency"], cdnow["T"])
     ref = oracle.conditional_probability_alive(cdnow["frequency"], cdnow["recency"], cdnow["T"])
     np.testing.assert_allclose(ours, ref, rtol=1e-6)

@@ -31,7 +31,8 @@ from cxlens.errors import CxlensError, CxlensInputError
 __all__ = ["BetaGeoModel", "ModelFitError", "ModelNotFittedError"]
 
 _PARAM_NAMES = ("r", "alpha", "a", "b")
-_LOG_BOX = 20.0  # each log-parameter is searched within +/-20 of its starting value
+_LOG_BOX = 20.0  # each log-parameter is searched within +/-20 of its starting value ...
+_LOG_RUNAWAY = 15.0  # ... and an optimum more than 15 from it (a factor e^15 = 3.3e6) is not trusted
 
 
 class ModelNotFittedError(CxlensInputError):
@@ -175,13 +176,14 @@ def minimize_negative_ll(
     """Minimise a smooth objective of log-parameters: L-BFGS-B, then a BFGS polish.
 
     ``objective`` returns ``(value, gradient)``. Raises :class:`ModelFitError` unless every
-    component of the final gradient is below 1e-4 and the optimum lies strictly inside the search
-    box (a parameter running off to 0 or infinity means the data do not identify the model).
+    component of the final gradient is below 1e-4 and every log-parameter stays within 15 of its
+    start (a parameter running off to 0 or infinity means the data do not identify the model; the
+    inputs are scaled so that sensible parameters are within a few units of the start).
     """
     best = _search(objective, x0)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         grad = objective(best)[1]
-    if not (np.all(np.abs(grad) <= 1e-4) and np.all(np.abs(best - x0) < _LOG_BOX - 1e-6)):
+    if not (np.all(np.abs(grad) <= 1e-4) and np.all(np.abs(best - x0) < _LOG_RUNAWAY)):
         raise ModelFitError(
             f"The {model} fit did not converge (gradient {np.round(grad, 6).tolist()}, "
             f"log-parameters {np.round(best, 3).tolist()}). The data may not identify the model; "

@@ -168,7 +168,7 @@ def _discounted_clv(
     """
     months = np.arange(time + 1)
     cumulative = [
-        np.asarray(model.expected_purchases(i * periods_per_month, frequency, recency, T)) for i in months
+        np.atleast_1d(model.expected_purchases(i * periods_per_month, frequency, recency, T)) for i in months
     ]
     per_month = np.diff(np.stack(cumulative), axis=0)
     discount = (1.0 + discount_rate) ** months[1:]
@@ -253,7 +253,7 @@ class GammaGammaModel:
         discount_rate: float = 0.01,
         freq_unit_in_days: float = 7.0,
         days_per_month: float = LIFETIMES_DAYS_PER_MONTH_WEEKLY,
-    ) -> np.ndarray:
+    ) -> float | np.ndarray:
         """Discounted CLV over ``time`` months, as lifetimes' ``customer_lifetime_value`` computes it.
 
         ``CLV = sum_{i=1}^{time} E[M] * (E[Y(i f)] - E[Y((i-1) f)]) / (1 + d)^i`` where ``E[M]`` is
@@ -264,10 +264,12 @@ class GammaGammaModel:
         ``T`` (7 for weeks, 1 for days). The default ``days_per_month`` = 30.415 (4.345 weeks)
         reproduces lifetimes' ``freq="W"``; use ``days_per_month=30`` to reproduce lifetimes'
         ``freq="D"`` (with ``freq_unit_in_days=1``) or ``freq="M"`` (with ``freq_unit_in_days=30``).
+        Returns one value per customer (a float when every customer input is a scalar).
         """
         _check_month_args(time, discount_rate, freq_unit_in_days, days_per_month)
         spend = np.atleast_1d(self.conditional_expected_average_profit(frequency, monetary_value))
         periods = days_per_month / freq_unit_in_days
-        return _discounted_clv(
+        clv = _discounted_clv(
             bgnbd_model, frequency, recency, T, spend, int(time), float(discount_rate), periods
         )
+        return as_output(clv, frequency, recency, T, monetary_value)

@@ -33,7 +33,7 @@ _FIXES = {
 def _check_scalar(name: str, value: float, upper: float = np.inf) -> float:
     """A finite real number between 0 and ``upper``, or a clear error naming ``name``."""
     is_real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not is_real or not 0.0 <= float(value) <= upper:
+    if not is_real or not np.isfinite(value) or not 0.0 <= float(value) <= upper:
         allowed = "between 0 and 1" if upper == 1.0 else "a finite number of 0 or more"
         raise CxlensInputError(
             f"The '{name}' parameter must be {allowed}. Got {value!r} instead. {_FIXES[name]}"
