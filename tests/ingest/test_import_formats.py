@@ -157,3 +157,12 @@ def test_counts_add_up_and_reimport_adds_nothing(ws: cxlens.Workspace, first: li
         again = ws.import_data("responses", table, now=NOW)
         assert again.accepted == 0
         assert ws.warehouse.row_count("responses") == before + report.accepted
+
+
+def test_nps_on_a_one_to_ten_scale_imports_with_a_warning(ws: cxlens.Workspace) -> None:
+    table = pa.table({"response_id": [f"R{i}" for i in range(30)], "submitted_at": ["2024-01-01"] * 30,
+                      "nps": [1 + i % 10 for i in range(30)]})
+    report = ws.import_data("responses", table, now=NOW)
+    assert report.accepted == 30 and any("1–10 scale" in w for w in report.warnings)
+    more = pa.table({"response_id": ["Z"], "submitted_at": ["2024-01-01"], "nps": [0]})
+    assert not ws.import_data("responses", more, now=NOW).warnings

@@ -145,3 +145,14 @@ def test_nps_invariants(ws: cxlens.Workspace, scores: list[tuple[int, str]]) -> 
     assert sum(p["n"] for p in parts) == total["n"] == len(scores)
     assert sum(p["promoters"] for p in parts) == total["promoters"]
     assert sum(p["detractors"] for p in parts) == total["detractors"]
+
+
+def test_nps_distribution(cx: cxlens.Workspace) -> None:
+    rows = cx.metric("nps_distribution", now=NOW).to_records()
+    got = {r["score"]: (r["count"], r["n"]) for r in rows}
+    assert got == {0: (1, 8), 3: (1, 8), 6: (1, 8), 7: (1, 8), 8: (1, 8), 9: (1, 8), 10: (2, 8)}
+    assert sum(r["value"] for r in rows) == pytest.approx(100)
+    by_month = cx.metric("csat_distribution", grain="month", now=NOW).to_records()
+    assert [(r["period"], r["score"], r["count"], r["n"]) for r in by_month] == [
+        ("2024-01-01", 1, 1, 4), ("2024-01-01", 3, 1, 4), ("2024-01-01", 4, 1, 4), ("2024-01-01", 5, 1, 4),
+        ("2024-02-01", 2, 1, 3), ("2024-02-01", 4, 1, 3), ("2024-02-01", 5, 1, 3)]

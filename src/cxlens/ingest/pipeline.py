@@ -106,11 +106,25 @@ def _import_staged(
         conflicts=counts["conflict"] + counts["conflict_in_file"],
         updated=counts["conflict"] if on_conflict == "update" else 0,
         quarantine=f"cxlens quarantine {spec.name} --import {import_id}",
-        warnings=staged.warnings + _warnings(staged),
+        warnings=staged.warnings + _warnings(staged) + _scale_warnings(con, columns),
         new_columns=tuple(new_columns),
     )
     _commit(con, spec, columns, staged, report, on_conflict, new_columns, now)
     return report
+
+
+def _scale_warnings(con: Any, columns: tuple[PlannedColumn, ...]) -> tuple[str, ...]:
+    """Warn when NPS answers look like a 1–10 scale (many answers, none of them 0)."""
+    if "nps" not in {c.target for c in columns}:
+        return ()
+    n, low = con.execute(f"SELECT count(nps), min(nps) FROM {VALID} WHERE len(_errors) = 0").fetchone()
+    if n >= 20 and low is not None and low >= 1:
+        return (
+            f"None of the {n} NPS answers is 0: if the survey asked on a 1–10 scale, its NPS is "
+            f"not comparable with the standard 0–10 one. Check the survey; a 1–10 scale can be "
+            f"mapped with a [convert.nps] values table in a mapping file.",
+        )
+    return ()
 
 
 def _warnings(staged: Staged) -> tuple[str, ...]:

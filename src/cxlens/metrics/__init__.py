@@ -7,9 +7,14 @@ Use through a workspace::
 or with your own Ibis tables: ``run_metric({"responses": t, "customers": c}, settings, query)``.
 """
 
+from cxlens.metrics.distribution import DISTRIBUTIONS
 from cxlens.metrics.engine import metric_names, run_metric
 from cxlens.metrics.period import Compare, DateRange, Grain
 from cxlens.metrics.result import Change, MetricQuery, MetricResult, MetricRow
+
+from cxlens.metrics.registry import SPECIAL
+
+SPECIAL.update(DISTRIBUTIONS)
 
 __all__ = [
     "Change", "Compare", "DateRange", "Grain", "MetricQuery", "MetricResult", "MetricRow",
