@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -153,7 +152,8 @@ def render_nps(results: list[dict]) -> list[str]:
         "and by pandas on data already in memory (loading not timed). Results are checked equal",
         "before the times are reported. Best of 3 runs in one process each (warm cache).",
         "",
-        "| responses | groups | DuckDB SQL (s) | cxlens (s) | cxlens ÷ SQL (target ≤ 1.3) | pandas (s) | pandas ÷ cxlens | peak MiB SQL / cxlens / pandas |",
+        "| responses | groups | DuckDB SQL (s) | cxlens (s) | cxlens ÷ SQL (target ≤ 1.3) | pandas (s) "
+        "| pandas ÷ cxlens | peak MiB SQL / cxlens / pandas |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:

@@ -43,9 +43,9 @@ def _table_section(spec: TableSpec) -> list[str]:
 
 
 def _rule(c: object) -> str:
-    lo, hi = getattr(c, "minimum"), getattr(c, "maximum")
+    lo, hi = c.minimum, c.maximum
     if lo is None and hi is None:
-        return "PII" if getattr(c, "pii") else ""
+        return "PII" if c.pii else ""
     hi_text = f"setting `{hi}`" if isinstance(hi, str) else ("" if hi is None else f"{hi:g}")
     if hi is None:
         return f"≥ {lo:g}"

@@ -10,12 +10,12 @@ Timestamps are ISO 8601; a timestamp without an offset means UTC. They are store
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from cxlens.errors import UnknownNameError
 
 
-class ColumnType(str, Enum):
+class ColumnType(StrEnum):
     """Logical column types; each maps to one warehouse type."""
 
     STRING = "string"
@@ -106,7 +106,7 @@ def _c(name: str, type_: ColumnType, help_: str, **kw: object) -> Column:
     return Column(name=name, type=type_, help=help_, **kw)  # type: ignore[arg-type]
 
 
-S, I, F, T, B, J = (
+S, INT, F, T, B, J = (
     ColumnType.STRING,
     ColumnType.INTEGER,
     ColumnType.FLOAT,
@@ -162,10 +162,10 @@ RESPONSES = TableSpec(
         _c("touchpoint", S, "Touchpoint the survey was about."),
         _c("channel", S, "Channel the survey was answered on."),
         _c("language", S, "Language of the answer (BCP 47 code)."),
-        _c("nps", I, "Likelihood to recommend, 0-10.", minimum=0, maximum=10),
-        _c("csat", I, "Satisfaction, 1 to the CSAT scale's top (setting csat_scale_max).",
+        _c("nps", INT, "Likelihood to recommend, 0-10.", minimum=0, maximum=10),
+        _c("csat", INT, "Satisfaction, 1 to the CSAT scale's top (setting csat_scale_max).",
            minimum=1, maximum="csat_scale_max"),
-        _c("ces", I, "Customer effort, 1 to the CES scale's top (setting ces_scale_max).",
+        _c("ces", INT, "Customer effort, 1 to the CES scale's top (setting ces_scale_max).",
            minimum=1, maximum="ces_scale_max"),
         _c("comment", S, "Open-text comment."),
     ),
@@ -185,7 +185,7 @@ TICKETS = TableSpec(
         _c("first_response_at", T, "First agent response; not before created_at."),
         _c("resolved_at", T, "Resolution time; not before created_at."),
         _c("status", S, "Status, e.g. open, pending, resolved, closed."),
-        _c("contacts", I, "Number of customer contacts on the ticket.", minimum=0),
+        _c("contacts", INT, "Number of customer contacts on the ticket.", minimum=0),
         _c("reopened", B, "Whether the ticket was reopened after resolution."),
         _c("subject", S, "Subject line."),
         _c("description", S, "Description or first message."),

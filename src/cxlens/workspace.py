@@ -25,11 +25,6 @@ import pyarrow as pa
 import tomli_w
 
 from cxlens import settings as settings_registry
-from cxlens.errors import CxlensInputError, WorkspaceError
-from cxlens.ingest.mapping import IDENTITY, ColumnMapping, load_mapping
-from cxlens.ingest.pipeline import OnConflict, import_data
-from cxlens.ingest.report import ImportReport
-from cxlens.ingest.sources import CsvOptions
 from cxlens.clv.workflow import (
     ClvFit,
     ClvPrediction,
@@ -39,6 +34,11 @@ from cxlens.clv.workflow import (
     save_fit,
     simple_clv_table,
 )
+from cxlens.errors import CxlensInputError, WorkspaceError
+from cxlens.ingest.mapping import IDENTITY, ColumnMapping, load_mapping
+from cxlens.ingest.pipeline import OnConflict, import_data
+from cxlens.ingest.report import ImportReport
+from cxlens.ingest.sources import CsvOptions
 from cxlens.metrics import MetricQuery, MetricResult, run_metric
 from cxlens.schema import TABLES, table_spec
 from cxlens.warehouse import IMPORTS_TABLE, QUARANTINE_TABLE, Warehouse, parse_url
@@ -104,7 +104,7 @@ def init(path: str | Path, values: dict[str, Any] | None = None) -> Workspace:
     (root / "app").mkdir(exist_ok=True)
     _write_config(root, {k: v for k, v in resolved.items() if (values or {}).get(k) is not None})
     ws = open_workspace(root)
-    ws.warehouse  # creates the warehouse file and its tables now
+    ws.warehouse.ensure_schema()  # creates the warehouse file and its tables now
     return ws
 
 

@@ -7,9 +7,9 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from conftest import NOW
 
 import cxlens
+from conftest import NOW
 from cxlens.clv.workflow import parse_horizon
 from cxlens.errors import CxlensInputError, WorkspaceError
 

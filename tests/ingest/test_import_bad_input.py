@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from conftest import NOW, write
 
 import cxlens
+from conftest import NOW, write
 from cxlens.errors import ImportFileError, MissingDependencyError, UnknownNameError, WorkspaceError
 
 HEADER = "response_id,submitted_at,customer_id,nps,csat,ces,comment\n"
@@ -148,7 +148,7 @@ def test_backend_without_driver_names_the_extra(tmp_path: Path) -> None:
     ws.close()
     cxlens.workspace.set_setting(ws.path, "warehouse_url", "clickhouse://localhost:9000/cx")
     with pytest.raises(MissingDependencyError, match=r"pip install 'cxlens\[clickhouse\]'"):
-        cxlens.open(ws.path).warehouse
+        cxlens.open(ws.path).warehouse.ensure_schema()
 
 
 def test_unknown_setting_and_bad_value(tmp_path: Path) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import NOW, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cxlens
+from conftest import NOW, write
 from cxlens.errors import ImportFileError
 
 HELPDESK = """Ticket ID;Created time;Resolved time;Status;Channel;Reopened;Internal note

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import ibis
 import pytest
-from conftest import NOW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cxlens
+from conftest import NOW
 from cxlens.metrics import MetricQuery, run_metric
 
 CHANNELS = ["web", "app", "phone"]

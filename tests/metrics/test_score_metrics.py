@@ -6,11 +6,11 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import NOW, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cxlens
+from conftest import NOW, write
 from cxlens.errors import CxlensInputError, UnknownNameError
 
 RESPONSES = """response_id,submitted_at,customer_id,touchpoint,nps,csat,ces

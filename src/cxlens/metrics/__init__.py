@@ -10,9 +10,8 @@ or with your own Ibis tables: ``run_metric({"responses": t, "customers": c}, set
 from cxlens.metrics.distribution import DISTRIBUTIONS
 from cxlens.metrics.engine import metric_names, run_metric
 from cxlens.metrics.period import Compare, DateRange, Grain
-from cxlens.metrics.result import Change, MetricQuery, MetricResult, MetricRow
-
 from cxlens.metrics.registry import SPECIAL
+from cxlens.metrics.result import Change, MetricQuery, MetricResult, MetricRow
 
 SPECIAL.update(DISTRIBUTIONS)
 

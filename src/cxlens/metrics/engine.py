@@ -16,8 +16,8 @@ import pandas as pd
 
 from cxlens.errors import CxlensInputError, UnknownNameError
 from cxlens.metrics.period import Compare, DateRange, Grain, previous_period, truncate
-from cxlens.metrics.result import Change, MetricQuery, MetricResult, MetricRow
 from cxlens.metrics.registry import RUNNERS, SPECIAL
+from cxlens.metrics.result import Change, MetricQuery, MetricResult, MetricRow
 from cxlens.metrics.runner import Runner
 from cxlens.schema import table_spec
 from cxlens.stats.intervals import min_sample_warning

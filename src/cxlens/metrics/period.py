@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 
 import ibis
 import pandas as pd
@@ -12,7 +12,7 @@ import pandas as pd
 from cxlens.errors import CxlensInputError
 
 
-class Grain(str, Enum):
+class Grain(StrEnum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
@@ -51,7 +51,7 @@ def truncate(ts: ibis.Value, grain: Grain, week_start: str = "monday") -> ibis.V
     return ts.truncate(_UNITS[grain]).cast("date")
 
 
-class Compare(str, Enum):
+class Compare(StrEnum):
     PREVIOUS = "previous"
     YEAR = "year"
 

@@ -104,9 +104,12 @@ class _ProportionRunner(ScoreRunner):
         x1, n1, x0, n0 = _int(cur, "successes"), _int(cur, "n"), _int(prev, "successes"), _int(prev, "n")
         d = st.newcombe_difference(x1, n1, x0, n0, confidence)
         prev_pct = None if n0 == 0 else 100 * x0 / n0
-        scale = (lambda v: None if v is None else 100 * v)
-        return Change(None, prev_pct, n0, scale(d.estimate), scale(d.ci_low), scale(d.ci_high),
+        return Change(None, prev_pct, n0, _pct(d.estimate), _pct(d.ci_low), _pct(d.ci_high),
                       d.p_value, bool(d.significant), "Newcombe hybrid score interval")
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else 100 * value
 
 
 class CsatRunner(_ProportionRunner):
