@@ -148,6 +148,8 @@ class Warehouse:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET memory_limit = ?", [str(self.settings["memory_limit"])])
         con.execute("SET preserve_insertion_order = true")
+        # The CLI turns DuckDB's progress bar on for people at a terminal; never for the API.
+        con.execute("SET enable_progress_bar = false")
 
     def ensure_schema(self) -> None:
         """Create the contract tables and the bookkeeping tables when missing."""

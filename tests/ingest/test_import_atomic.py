@@ -87,3 +87,25 @@ def test_acknowledged_import_survives_sigkill(tmp_path: Path) -> None:
 def counts_of(path: Path, table: str) -> int:
     with cxlens.open(path) as ws:
         return ws.warehouse.row_count(table)
+
+
+@pytest.mark.slow
+def test_memory_stays_bounded_by_the_memory_limit(tmp_path: Path) -> None:
+    """A file several times larger than the memory limit streams through (DuckDB spills)."""
+    data = big_csv(tmp_path / "big.csv", 3_000_000)
+    size_mib = data.stat().st_size / 2**20
+    code = (
+        "import cxlens, sys\n"
+        "ws = cxlens.init(sys.argv[1], {'memory_limit': '96MB'})\n"
+        "print(ws.import_data('responses', sys.argv[2]).accepted)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "ws"), str(data)],
+                            stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert proc.stdout is not None
+    with proc.stdout:
+        printed = proc.stdout.read().strip()
+    assert os.waitstatus_to_exitcode(status) == 0 and printed == "3000000"
+    peak_mib = usage.ru_maxrss / 1024
+    # Python, DuckDB and Arrow themselves take ~150 MiB; the data must not be held in memory.
+    assert size_mib > 150 and peak_mib < 600, (size_mib, peak_mib)

@@ -173,7 +173,7 @@ def _read_csv_sql(delimiter: str, columns: tuple[str, ...]) -> tuple[str, dict[s
     """read_csv with the dialect fixed (RFC 4180 quoting) and every column as text."""
     opts = (
         "delim = $delim, quote = '\"', escape = '\"', header = true, auto_detect = false, "
-        "columns = $columns, max_line_size = 16777216, "
+        "columns = $columns, max_line_size = 8388608, buffer_size = 33554432, "
         f"store_rejects = true, rejects_table = '{REJECTS}', rejects_scan = '{REJECTS}_scan'"
     )
     return f"read_csv($path, {opts})", {"delim": delimiter, "columns": {c: "VARCHAR" for c in columns}}
