@@ -10,11 +10,13 @@ import ibis
 from cxlens.metrics.result import MetricQuery, MetricResult
 from cxlens.metrics.runner import Runner
 from cxlens.metrics.scores import SCORE_RUNNERS
+from cxlens.metrics.service import SERVICE_RUNNERS, backlog
 
 #: Runners computed by the generic engine (group by breakdowns and period, aggregate, estimate).
-RUNNERS: dict[str, type[Runner]] = {r.name: r for r in (*SCORE_RUNNERS,)}
+RUNNERS: dict[str, type[Runner]] = {r.name: r for r in (*SCORE_RUNNERS, *SERVICE_RUNNERS,)}
 
 #: Metrics whose computation does not fit the generic engine (e.g. churn needs the customers
 #: active at each period's start); each takes (tables, settings, query) like run_metric.
 MetricFunction = Callable[[Mapping[str, ibis.Table], Mapping[str, Any], MetricQuery], MetricResult]
 SPECIAL: dict[str, MetricFunction] = {}
+SPECIAL["backlog"] = backlog
