@@ -251,7 +251,8 @@ class Workspace:
 
     def status(self) -> WorkspaceStatus:
         """Rows, time range and quarantined rows of every table."""
-        q = self.table(QUARANTINE_TABLE)
+        # A row rejected again by a re-import of the same file is one rejected row, not two.
+        q = self.table(QUARANTINE_TABLE).select("table_name", "source", "line", "code", "raw").distinct()
         quarantined = dict(
             q.group_by("table_name").aggregate(n=q.count()).execute().itertuples(index=False)
         )

@@ -185,3 +185,12 @@ def test_dataframe_import_and_extra_columns_kept(ws: cxlens.Workspace) -> None:
     assert (report.accepted, report.rejected, report.new_columns) == (1, 1, ("store_region",))
     assert ws.table("responses").store_region.to_pyarrow().to_pylist() == ["north"]
     assert ws.quarantine("responses").to_pylist()[0]["line"] == 2
+
+
+def test_status_counts_a_row_rejected_twice_once(ws: cxlens.Workspace, tmp_path: Path) -> None:
+    path = planted_file(tmp_path)
+    ws.import_data("responses", path, now=NOW)
+    ws.import_data("responses", path, now=NOW)
+    counts = {t.table: t.quarantined for t in ws.status().tables}
+    assert counts["responses"] == len(BAD_ROWS)
+    assert ws.quarantine("responses").num_rows == 2 * len(BAD_ROWS)  # the history of both imports
