@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,6 @@ class ColumnMapping:
     drop: tuple[str, ...] = ()
     table: str | None = None
     source: str = "(no mapping)"
-    _conv: dict[str, Conversion] = field(default_factory=dict, compare=False, repr=False)
 
     def conversion(self, column: str) -> Conversion | None:
         return dict(self.convert).get(column)

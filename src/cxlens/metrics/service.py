@@ -87,6 +87,11 @@ def _pct(value: float | None) -> float | None:
     return None if value is None else 100.0 * value
 
 
+def _nonnegative(low: float | None) -> float | None:
+    """Durations are never negative: a t-interval's lower limit is clipped at 0."""
+    return None if low is None else max(0.0, low)
+
+
 def is_resolved(t: ibis.Table) -> ibis.Value:
     """Resolved: ``resolved_at`` set, or ``status`` resolved/closed (never null)."""
     by_status = t.status.strip().lower().isin(list(RESOLVED_STATUSES)).fill_null(False)
@@ -98,6 +103,11 @@ def _hours(t: ibis.Table, end: str, start: str = "created_at") -> ibis.Value:
     valid = t[end].notnull() & t[start].notnull() & (t[end] >= t[start])
     raw = (t[end].epoch_seconds() - t[start].epoch_seconds()) / 3600.0
     return ibis.ifelse(valid, raw, ibis.null("float64"))
+
+
+def _epoch_to_time(seconds: np.ndarray) -> np.ndarray:
+    """Epoch seconds (UTC) as ``datetime64[us]``."""
+    return np.round(seconds * 1e6).astype("int64").astype("datetime64[us]")
 
 
 class TicketRunner(Runner):
@@ -132,7 +142,7 @@ class _DurationRunner(TicketRunner):
     def estimate(self, agg: Mapping[str, Any], confidence: float) -> Estimate:
         n, mean, sd = self._summary(agg)
         e = st.mean_interval(n, mean, sd, confidence)
-        return e.value, e.ci_low, e.ci_high, n, self._components(agg, confidence)
+        return e.value, _nonnegative(e.ci_low), e.ci_high, n, self._components(agg, confidence)
 
     def change(self, cur: Mapping[str, Any], prev: Mapping[str, Any], confidence: float) -> Change:
         n1, m1, s1 = self._summary(cur)
@@ -146,7 +156,7 @@ class FirstResponseTimeRunner(_DurationRunner):
     """First response time (FRT).
 
     Hours from ``created_at`` to ``first_response_at`` over the tickets that have a first response
-    (``n`` = answered tickets). Value: the mean, with a Student t-interval. Also reported:
+    (``n`` = answered tickets). Value: the mean, with a Student t-interval (clipped at 0). Also reported:
     ``median_hours`` and ``p90_hours`` (exact quantiles computed by the warehouse, linear
     interpolation), ``answered`` and all ``tickets`` of the slice (answered or not). Change: Welch's
     t-test on the difference of the means.
@@ -162,8 +172,8 @@ class ResolutionTimeRunner(_DurationRunner):
     """Resolution time (time to resolution, TTR).
 
     Hours from ``created_at`` to ``resolved_at`` over the resolved tickets that have a
-    ``resolved_at`` (``n``). Value: the mean, with a Student t-interval. Also reported:
-    ``median_hours`` (exact quantile computed by the warehouse) with a distribution-free binomial
+    ``resolved_at`` (``n``). Value: the mean, with a Student t-interval (clipped at 0). Also
+    reported: ``median_hours`` (exact quantile computed by the warehouse) with a distribution-free binomial
     order-statistic interval (``median_ci_low``/``median_ci_high``, computed from the fetched
     resolution times of each group; none for n <= 5 at 95%), ``p90_hours``, ``resolved`` and all
     ``tickets`` of the slice. Change: Welch's t-test on the difference of the means.
@@ -194,8 +204,8 @@ class BusinessResolutionTimeRunner(TicketRunner):
     ``resolved_at`` (``n``), counting only the opening hours of the business calendar (settings
     ``business_days``, ``business_hours``, ``business_timezone``, ``business_holidays``; default
     Monday to Friday 09:00-17:00 UTC, no holidays), measured on the calendar's local wall clock.
-    Value: the mean, with a Student t-interval. Also reported: ``median_hours`` with a
-    distribution-free binomial order-statistic interval, ``p90_hours`` (linear interpolation),
+    Value: the mean, with a Student t-interval (clipped at 0). Also reported: ``median_hours``
+    with a distribution-free binomial order-statistic interval, ``p90_hours`` (linear interpolation),
     ``resolved``, ``tickets`` and the ``calendar``. The (created, resolved) pairs of each group
     are fetched and measured in Python. Change: Welch's t-test on the difference of the means.
     """
@@ -221,8 +231,7 @@ class BusinessResolutionTimeRunner(TicketRunner):
         starts, ends = _array(agg, "starts"), _array(agg, "ends")
         if starts.size == 0:
             return np.array([], dtype=float)
-        as_time = (lambda s: (np.round(s * 1e6)).astype("int64").astype("datetime64[us]"))
-        return business_hours_between(as_time(starts), as_time(ends), self.calendar)
+        return business_hours_between(_epoch_to_time(starts), _epoch_to_time(ends), self.calendar)
 
     def _summary(self, hours: np.ndarray) -> tuple[int, float | None, float | None]:
         n = int(hours.size)
@@ -239,7 +248,7 @@ class BusinessResolutionTimeRunner(TicketRunner):
         comps = (("median_hours", m.value), ("median_ci_low", m.ci_low), ("median_ci_high", m.ci_high),
                  ("p90_hours", p90), ("resolved", n), ("tickets", _int(agg, "tickets")),
                  ("calendar", self.calendar.describe()))
-        return e.value, e.ci_low, e.ci_high, n, comps
+        return e.value, _nonnegative(e.ci_low), e.ci_high, n, comps
 
     def change(self, cur: Mapping[str, Any], prev: Mapping[str, Any], confidence: float) -> Change:
         n1, m1, s1 = self._summary(self.business_hours(cur))
@@ -274,7 +283,9 @@ class _RateRunner(TicketRunner):
     def estimate(self, agg: Mapping[str, Any], confidence: float) -> Estimate:
         n, x = _int(agg, "n"), _int(agg, "successes")
         p = st.wilson_interval(x, n, confidence)
-        comps = ((self.success_name, x), (self.base_name, n), ("tickets", _int(agg, "tickets")))
+        comps: tuple[tuple[str, Any], ...] = ((self.success_name, x), (self.base_name, n))
+        if self.base_name != "tickets":
+            comps = (*comps, ("tickets", _int(agg, "tickets")))
         return _pct(p.value), _pct(p.ci_low), _pct(p.ci_high), n, comps
 
     def change(self, cur: Mapping[str, Any], prev: Mapping[str, Any], confidence: float) -> Change:
@@ -294,7 +305,7 @@ class ResolutionRateRunner(_RateRunner):
 
     name = "resolution_rate"
     success_name = "resolved"
-    base_name = "all_tickets"
+    base_name = "tickets"
     definition = __doc__ or ""
 
     def base(self, t: ibis.Table) -> ibis.Value:
