@@ -60,14 +60,15 @@ def print_rows(rows: Sequence[dict[str, Any]], fmt: str) -> None:
     headers = list(rows[0])
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv_module.DictWriter(buf, fieldnames=headers)
+        writer = csv_module.DictWriter(buf, fieldnames=headers)  # type: ignore[arg-type]
         writer.writeheader()
         writer.writerows(rows)
         click.echo(buf.getvalue(), nl=False)
         return
     cells = [[_cell(r.get(h)) for h in headers] for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    names = [str(h) for h in headers]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(names)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(names, widths)))
     click.echo("  ".join("-" * w for w in widths))
     for c in cells:
         click.echo("  ".join(v.ljust(w) for v, w in zip(c, widths)))
@@ -275,7 +276,12 @@ def _parse_now(text: str | None) -> datetime:
 def metrics(metric: str, by: tuple[str, ...], grain: str | None, since: str | None, until: str | None,
             where: tuple[str, ...], compare: str | None, confidence: float, now_text: str | None,
             fmt: str, workspace: Path | None) -> None:
-    """Compute METRIC (nps, csat, ces, responses) with intervals, sliced and compared."""
+    """Compute METRIC with intervals, sliced and compared.
+
+    Metrics: nps, csat, ces, responses, nps_distribution, csat_distribution, ces_distribution,
+    churn, retention and the ticket metrics (first_response_time, resolution_time,
+    resolution_time_business, resolution_rate, fcr, reopen_rate, backlog, tickets).
+    """
     def run() -> None:
         filters: dict[str, list[str]] = {}
         for item in where:
@@ -285,6 +291,60 @@ def metrics(metric: str, by: tuple[str, ...], grain: str | None, since: str | No
             result = ws.metric(metric, now=_parse_now(now_text), by=by, grain=grain, since=since,
                                until=until, where=filters, compare=compare, confidence=confidence)
         print_rows(result.to_records(), fmt)
+    _run(run)
+
+
+@main.group(name="retention")
+def retention_group() -> None:
+    """Cohort retention tables and survival curves (churn rates: 'cxlens metrics churn')."""
+
+
+@retention_group.command(name="cohorts")
+@click.option("--by", "cohort_by", type=click.Choice(["signup", "first_purchase"]), default="signup",
+              show_default=True, help="What defines a customer's cohort.")
+@click.option("--grain", type=click.Choice(["week", "month", "quarter"]), default="month", show_default=True,
+              help="Cohort and period length.")
+@click.option("--periods", type=click.IntRange(min=1), default=12, show_default=True,
+              help="Periods after the cohort's start to follow.")
+@click.option("--since", help="First cohort included (ISO date).")
+@click.option("--until", help="Last cohort included (ISO date).")
+@click.option("--values", type=click.Choice(["share", "count"]), default="share", show_default=True,
+              help="Cells shown in the table format.")
+@click.option("--now", "now_text", help="The reference time (ISO 8601; default: the current time).")
+@format_option("table", "json", "csv")
+@workspace_option
+def retention_cohorts(cohort_by: str, grain: str, periods: int, since: str | None, until: str | None,
+                      values: str, now_text: str | None, fmt: str, workspace: Path | None) -> None:
+    """Share of each cohort still active (or ordering) k periods after it started."""
+    def run() -> None:
+        with ws_module.open_workspace(workspace) as ws:
+            table = ws.cohorts(by=cohort_by, grain=grain, periods=periods, since=since, until=until,
+                               now=_parse_now(now_text))
+        if fmt == "table":
+            matrix = table.matrix(values=values).reset_index()
+            print_rows(matrix.round(4).astype(object).where(matrix.notna(), None).to_dict("records"), fmt)
+        else:
+            print_rows(table.to_records(), fmt)
+    _run(run)
+
+
+@retention_group.command(name="survival")
+@click.option("--by", help="Break down by a subscription or customer column.")
+@click.option("--unit", type=click.Choice(["day", "month"]), default="month", show_default=True,
+              help="Unit of lifetimes.")
+@click.option("--at", "points", multiple=True, type=float, help="Report S(t) at these times (repeatable).")
+@click.option("--curve", is_flag=True, help="Print the whole curve instead of the summary.")
+@click.option("--now", "now_text", help="The reference time (ISO 8601; default: the current time).")
+@format_option("table", "json", "csv")
+@workspace_option
+def retention_survival(by: str | None, unit: str, points: tuple[float, ...], curve: bool, now_text: str | None,
+                       fmt: str, workspace: Path | None) -> None:
+    """Kaplan-Meier survival of subscription lifetimes with median lifetime."""
+    def run() -> None:
+        with ws_module.open_workspace(workspace) as ws:
+            result = ws.survival(by=by, unit=unit, points=list(points) or None, now=_parse_now(now_text))
+        rows = result.curves().to_dict("records") if curve else result.to_records()
+        print_rows(rows, fmt)
     _run(run)
 
 

@@ -40,6 +40,7 @@ from cxlens.ingest.pipeline import OnConflict, import_data
 from cxlens.ingest.report import ImportReport
 from cxlens.ingest.sources import CsvOptions
 from cxlens.metrics import MetricQuery, MetricResult, run_metric
+from cxlens.metrics.retention import CohortTable, SurvivalResult, cohort_retention, survival
 from cxlens.schema import TABLES, table_spec
 from cxlens.warehouse import IMPORTS_TABLE, QUARANTINE_TABLE, Warehouse, parse_url
 
@@ -226,8 +227,22 @@ class Workspace:
         >>> ws.metric("nps", by="segment", grain="month", compare="previous")  # doctest: +SKIP
         """
         query = MetricQuery.build(metric, now=now or datetime.now(UTC), **options)
-        tables = {name: self.table(name) for name in TABLES}
-        return run_metric(tables, self.settings, query)
+        return run_metric(self._tables(), self.settings, query)
+
+    def cohorts(self, *, by: str = "signup", grain: str = "month", periods: int = 12,
+                since: Any = None, until: Any = None, now: datetime | None = None) -> CohortTable:
+        """Cohort retention table (cohorts by signup or first purchase; see docs/metrics-retention.md)."""
+        return cohort_retention(self._tables(), self.settings, now=now or datetime.now(UTC), by=by,  # type: ignore[arg-type]
+                                grain=grain, periods=periods, since=since, until=until)
+
+    def survival(self, *, by: str | None = None, unit: str = "day", points: Any = None,
+                 now: datetime | None = None) -> SurvivalResult:
+        """Kaplan–Meier survival of subscription lifetimes, optionally per group."""
+        return survival(self._tables(), self.settings, now=now or datetime.now(UTC), by=by,
+                        unit=unit, points=points)  # type: ignore[arg-type]
+
+    def _tables(self) -> dict[str, ibis.Table]:
+        return {name: self.table(name) for name in TABLES}
 
     def clv_fit(self, *, until: date | str | None = None, unit: str = "week", model: str = "bgnbd",
                 now: datetime | None = None) -> ClvFit:

@@ -115,3 +115,27 @@ def test_metrics_command_json_rows(tmp_path: Path) -> None:
     assert code == 0 and out.splitlines()[0].startswith("period,value,ci_low,ci_high,n")
     code, out = run("metrics", "nps", "--by", "nope", "-w", ws)
     assert code == 2 and "Unknown column 'nope'" in out
+
+
+def test_retention_commands(tmp_path: Path) -> None:
+    ws = str(tmp_path / "ws")
+    run("init", ws)
+    customers = tmp_path / "c.csv"
+    customers.write_text("customer_id,created_at,segment\nA,2024-01-05,smb\nB,2024-01-20,smb\nC,2024-02-03,ent\n")
+    subs = tmp_path / "s.csv"
+    subs.write_text("subscription_id,customer_id,started_at,ended_at,plan\n"
+                    "S1,A,2024-01-05,2024-03-10,basic\nS2,B,2024-01-20,,pro\nS3,C,2024-02-03,2024-02-20,basic\n")
+    run("import", "customers", str(customers), "-w", ws)
+    run("import", "subscriptions", str(subs), "-w", ws)
+    code, out = run("retention", "cohorts", "-w", ws, "--now", "2024-04-01", "--periods", "3", "--format", "json")
+    assert code == 0 and json.loads(out)
+    code, out = run("retention", "cohorts", "-w", ws, "--now", "2024-04-01", "--periods", "3")
+    assert code == 0 and "cohort" in out
+    code, out = run("retention", "survival", "-w", ws, "--now", "2024-04-01", "--unit", "day", "--format", "json")
+    (summary,) = json.loads(out)
+    assert code == 0 and summary["n"] == 3 and summary["events"] == 2
+    code, out = run("metrics", "churn", "--since", "2024-02-01", "--until", "2024-02-29", "-w", ws,
+                    "--now", "2024-04-01", "--format", "json")
+    (row,) = json.loads(out)
+    # Active on Feb 1: A, B (C starts Feb 3). Lost by Mar 1: nobody (A ends Mar 10).
+    assert code == 0 and (row["n"], row["value"]) == (2, 0.0)

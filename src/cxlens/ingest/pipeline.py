@@ -51,10 +51,14 @@ def import_data(
     con = warehouse.duckdb
     base = scratch or Path.cwd()
     with sources.scratch_dir(base) as tmp:
-        staged, name = _stage(con, data, input_format, csv, Path(tmp), source_name)
         try:
+            staged, name = _stage(con, data, input_format, csv, Path(tmp), source_name)
+            # Staging keeps the file's order (row position = line); later steps carry _line
+            # explicitly, so they may run in any order, which is faster.
+            con.execute("SET preserve_insertion_order = false")
             return _import_staged(warehouse, spec, staged, name, mapping, on_conflict, now)
         finally:
+            con.execute("SET preserve_insertion_order = true")
             _drop_temp(con)
 
 
@@ -117,7 +121,7 @@ def _scale_warnings(con: Any, columns: tuple[PlannedColumn, ...]) -> tuple[str, 
     """Warn when NPS answers look like a 1–10 scale (many answers, none of them 0)."""
     if "nps" not in {c.target for c in columns}:
         return ()
-    n, low = con.execute(f"SELECT count(nps), min(nps) FROM {VALID} WHERE len(_errors) = 0").fetchone()
+    n, low = con.execute(f"SELECT count(nps), min(nps) FROM {VALID} WHERE NOT _bad").fetchone()
     if n >= 20 and low is not None and low >= 1:
         return (
             f"None of the {n} NPS answers is 0: if the survey asked on a 1–10 scale, its NPS is "
@@ -145,11 +149,11 @@ def _classify(con: Any, spec: TableSpec, columns: tuple[PlannedColumn, ...], exi
     key, table = ident(spec.key), ident(spec.name)
     stored_keys = (
         f" UNION SELECT v.{key} FROM {VALID} v SEMI JOIN {table} s ON s.{key} = v.{key} "
-        f"WHERE len(v._errors) = 0"
+        f"WHERE NOT v._bad"
         if con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0] else ""
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT {key} FROM {VALID} WHERE len(_errors) = 0 "
+        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT {key} FROM {VALID} WHERE NOT _bad "
         f"GROUP BY {key} HAVING count(*) > 1{stored_keys}"
     )
     row = "{" + ", ".join(f"'{c.target}': v.{ident(c.target)}" for c in columns) + "}"
@@ -163,7 +167,7 @@ def _classify(con: Any, spec: TableSpec, columns: tuple[PlannedColumn, ...], exi
             SELECT v.*, {row} AS _row,
                    first_value(_line) OVER (PARTITION BY v.{key} ORDER BY _line) AS _first_line,
                    first_value({row}) OVER (PARTITION BY v.{key} ORDER BY _line) AS _first_row
-            FROM {VALID} v SEMI JOIN {KEYS} k ON k.{key} = v.{key} WHERE len(v._errors) = 0
+            FROM {VALID} v SEMI JOIN {KEYS} k ON k.{key} = v.{key} WHERE NOT v._bad
         )
         SELECT v.*, CASE
             WHEN v._line <> v._first_line AND v._row IS NOT DISTINCT FROM v._first_row THEN 'duplicate_in_file'
@@ -174,7 +178,7 @@ def _classify(con: Any, spec: TableSpec, columns: tuple[PlannedColumn, ...], exi
         FROM ok v LEFT JOIN {table} s ON s.{key} = v.{key} AND v._line = v._first_line
         UNION ALL BY NAME
         SELECT v.*, NULL AS _row, NULL AS _first_line, NULL AS _first_row, 'invalid' AS _status
-        FROM {VALID} v WHERE len(v._errors) > 0
+        FROM {VALID} v WHERE v._bad
     """)
 
 
@@ -182,7 +186,7 @@ def _counts(con: Any) -> dict[str, int]:
     counts = dict(con.execute(f"SELECT _status, count(*) FROM {CLASSIFIED} GROUP BY ALL").fetchall())
     keys = ("new", "duplicate", "duplicate_in_file", "conflict", "conflict_in_file", "invalid")
     out = {k: int(counts.get(k, 0)) for k in keys}
-    valid = con.execute(f"SELECT count(*) FROM {VALID} WHERE len(_errors) = 0").fetchone()[0]
+    valid = con.execute(f"SELECT count(*) FROM {VALID} WHERE NOT _bad").fetchone()[0]
     out["new"] += int(valid) - sum(out[k] for k in keys if k != "invalid")
     return out
 
@@ -217,7 +221,7 @@ def _commit(
         con.execute(
             f"INSERT INTO {table} ({cols}, _import_id, _line) "
             f"SELECT {cols}, $id, _line FROM {VALID} v ANTI JOIN {KEYS} k ON k.{key} = v.{key} "
-            f"WHERE len(v._errors) = 0 "
+            f"WHERE NOT v._bad "
             f"UNION ALL SELECT {cols}, $id, _line FROM {CLASSIFIED} WHERE _status IN {accepted}",
             {"id": report.import_id},
         )

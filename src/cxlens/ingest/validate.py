@@ -170,15 +170,27 @@ def _problem(column: str, value: str, code: str, reason_sql: str) -> str:
     )
 
 
-def _when(cond: str, problem: str) -> str:
-    return f"CASE WHEN {cond} THEN {problem} END"
+@dataclass(frozen=True)
+class Check:
+    """One rule applied to a row: the SQL condition that flags a problem, and the problem."""
+
+    cond: str
+    problem: str
+
+    @property
+    def sql(self) -> str:
+        return f"CASE WHEN {self.cond} THEN {self.problem} END"
+
+
+def _when(cond: str, problem: str) -> Check:
+    return Check(cond, problem)
 
 
 def _got(r: str) -> str:
     return f"'; got ''' || {r} || ''''"
 
 
-def _column_problems(col: PlannedColumn, r: str, t: str, settings: dict[str, Any]) -> list[str]:
+def _column_problems(col: PlannedColumn, r: str, t: str, settings: dict[str, Any]) -> list[Check]:
     spec, name, out = col.spec, col.target, []
     if spec is None:
         return out
@@ -193,7 +205,7 @@ def _column_problems(col: PlannedColumn, r: str, t: str, settings: dict[str, Any
     return out
 
 
-def _range_problem(name: str, r: str, t: str, lo: float, hi: float) -> str:
+def _range_problem(name: str, r: str, t: str, lo: float, hi: float) -> Check:
     if hi == float("inf"):
         cond, text = f"{t} < {lo!r}", f"'{name}' must be at least {_num(lo)}"
     else:
@@ -213,7 +225,7 @@ def _range(spec: Column, settings: dict[str, Any]) -> tuple[float, float] | None
     return float(lo), float(hi) if hi is not None else float("inf")
 
 
-def _type_problems(spec: Column, name: str, r: str, t: str) -> list[str]:
+def _type_problems(spec: Column, name: str, r: str, t: str) -> list[Check]:
     bad = f"{r} IS NOT NULL AND {t} IS NULL"
     if spec.type is ColumnType.INTEGER:
         d = f"try_cast({r} AS DOUBLE)"
@@ -238,7 +250,7 @@ def _type_problems(spec: Column, name: str, r: str, t: str) -> list[str]:
     return [_when(bad, _problem(name, r, code, lit(text) + " || " + _got(r)))]
 
 
-def _order_problems(spec: TableSpec, planned: dict[str, PlannedColumn]) -> list[str]:
+def _order_problems(spec: TableSpec, planned: dict[str, PlannedColumn]) -> list[Check]:
     out = []
     for rule in spec.order_rules:
         if rule.earlier in planned and rule.later in planned:
@@ -259,21 +271,20 @@ def build_query(
     b = _Builder(settings)
     raws = [f"{b.raw(c)} AS {ident(c.target)}" for c in columns]
     typed = [f"{b.typed(c, ident(c.target))} AS {ident(c.target + '__t')}" for c in columns]
-    problems: list[str] = []
+    checks: list[Check] = []
     for c in columns:
-        problems += _column_problems(c, ident(c.target), ident(c.target + "__t"), settings)
-    problems += _order_problems(spec, {c.target: c for c in columns})
-    errors = (
-        f"list_filter([{', '.join(problems)}], lambda x: x IS NOT NULL)"
-        if problems else "CAST([] AS STRUCT(\"column\" VARCHAR, value VARCHAR, code VARCHAR, reason VARCHAR)[])"
-    )
+        checks += _column_problems(c, ident(c.target), ident(c.target + "__t"), settings)
+    checks += _order_problems(spec, {c.target: c for c in columns})
+    # The cheap boolean decides; the list of problems is only built for the (few) bad rows.
+    bad = " OR ".join(f"coalesce({c.cond}, false)" for c in checks) or "false"
+    errors = f"list_filter([{', '.join(c.sql for c in checks)}], lambda x: x IS NOT NULL)" if checks else "NULL"
     raw_struct = ", ".join(f"{lit(c.target)}: {ident(c.target)}" for c in columns)
     outs = ", ".join(f"{ident(c.target + '__t')} AS {ident(c.target)}" for c in columns)
     sql = (
         f"WITH r AS (SELECT _line, {', '.join(raws)} FROM {STAGED}), "
         f"t AS (SELECT r.*, {', '.join(typed)} FROM r), "
-        f"e AS (SELECT t.*, {errors} AS _errors FROM t) "
-        f"SELECT _line, {outs}, _errors, "
-        f"CASE WHEN len(_errors) > 0 THEN CAST(to_json({{{raw_struct}}}) AS VARCHAR) END AS _raw FROM e"
+        f"e AS (SELECT t.*, {bad} AS _bad FROM t) "
+        f"SELECT _line, {outs}, _bad, CASE WHEN _bad THEN {errors} END AS _errors, "
+        f"CASE WHEN _bad THEN CAST(to_json({{{raw_struct}}}) AS VARCHAR) END AS _raw FROM e"
     )
     return ValidationQuery(sql=sql, params=b.params, columns=columns)

@@ -8,6 +8,7 @@ from typing import Any
 import ibis
 
 from cxlens.metrics.result import MetricQuery, MetricResult
+from cxlens.metrics.retention import churn, retention
 from cxlens.metrics.runner import Runner
 from cxlens.metrics.scores import SCORE_RUNNERS
 from cxlens.metrics.service import SERVICE_RUNNERS, backlog
@@ -20,3 +21,5 @@ RUNNERS: dict[str, type[Runner]] = {r.name: r for r in (*SCORE_RUNNERS, *SERVICE
 MetricFunction = Callable[[Mapping[str, ibis.Table], Mapping[str, Any], MetricQuery], MetricResult]
 SPECIAL: dict[str, MetricFunction] = {}
 SPECIAL["backlog"] = backlog
+SPECIAL["churn"] = churn
+SPECIAL["retention"] = retention
