@@ -60,7 +60,28 @@ def data_model_markdown() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-PAGES = {"data-model.md": data_model_markdown, "settings.md": settings_markdown}
+def cli_markdown() -> str:
+    """The command reference: the --help text of every command."""
+    import click
+
+    from cxlens.cli import main
+
+    lines = ["# Command reference", "", "Generated from `cxlens --help` by `python -m cxlens.docsgen`.", ""]
+    for path, command in _walk(main, ("cxlens",)):
+        with click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100) as ctx:
+            text = command.get_help(ctx)
+        lines += [f"## `{' '.join(path)}`", "", "```text", text.rstrip(), "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _walk(command: object, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], object]]:
+    out: list[tuple[tuple[str, ...], object]] = [(path, command)]
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        out += _walk(sub, (*path, name))
+    return out
+
+
+PAGES = {"data-model.md": data_model_markdown, "settings.md": settings_markdown, "cli.md": cli_markdown}
 
 
 def write(docs: Path) -> None:
