@@ -10,6 +10,7 @@ being line 1. For Parquet files and data frames they are 1-based row numbers.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import json
@@ -228,70 +229,75 @@ def _count_lines(path: Path) -> int:
 def _locate_lines(
     con: Any, path: Path, rows: int, reject_rows: list[tuple], width: int, delimiter: str
 ) -> tuple[tuple[StructuralReject, ...], tuple[str, ...]]:
-    """Give staged rows and rejects their physical line numbers.
+    """Give staged rows and rejects their physical line numbers, in memory independent of rows.
 
-    Fast path: when every record is exactly one line (records == lines of the file), a staged
-    row's line is its position + 2 + the rejects before it. Otherwise (blank lines, line breaks
-    inside quoted values) one streaming pass with Python's csv module maps records to lines.
+    DuckDB numbers records from 1 (the header), counting a blank line as a record and a record
+    spanning several lines as one. A staged row's record number is its position + 2 + the
+    records skipped before it (rejects, blank lines); its line is the record number + the extra
+    lines of multi-line records before it. When the file has exactly one line per record (a
+    newline count tells), no record is blank or multi-line; otherwise one streaming pass with
+    Python's csv module finds the blank records and where the line offset changes.
     """
+    rejected = [int(r[0]) for r in reject_rows]
     if _count_lines(path) == 1 + rows + len(reject_rows):
-        _stage_fast(con, [r[0] for r in reject_rows], rows)
-        return tuple(_reject(r[0], r, width) for r in reject_rows), ()
-    starts = _record_start_lines(path, delimiter)
-    return _stage_mapped(con, starts, rows, reject_rows, width)
+        blanks: list[int] = []
+        shifts: list[tuple[int, int]] = []
+    else:
+        blanks, shifts = _irregular_records(path, delimiter)
+    _map_lines(con, sorted(set(rejected) | set(blanks)), shifts)
+    return tuple(_reject(_physical(r[0], shifts), r, width) for r in reject_rows), ()
 
 
-def _stage_fast(con: Any, reject_lines: list[int], rows: int) -> None:
-    if not reject_lines:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT *, rowid + 2 AS _line FROM {RAW}")
-        return
-    rejected = set(reject_lines)
-    last = rows + len(reject_lines) + 1
-    _lines_table(con, [line for line in range(2, last + 1) if line not in rejected])
-
-
-def _record_start_lines(path: Path, delimiter: str) -> list[tuple[int, bool]]:
-    """(start line, is blank) of every record after the header, by a csv module pass."""
-    out: list[tuple[int, bool]] = []
+def _irregular_records(path: Path, delimiter: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """Blank records, and (record, extra lines before it) wherever that offset changes."""
+    blanks: list[int] = []
+    shifts: list[tuple[int, int]] = []
     with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True)
-        previous = 0
-        for record in reader:
-            out.append((previous + 1, not record))
+        previous, offset = 0, 0
+        for k, record in enumerate(reader, start=1):
+            start = previous + 1
+            if start - k != offset:
+                offset = start - k
+                shifts.append((k, offset))
+            if not record:
+                blanks.append(k)
             previous = reader.line_num
-    return out[1:]  # the header
+    return blanks, shifts
 
 
-def _stage_mapped(
-    con: Any, starts: list[tuple[int, bool]], rows: int, reject_rows: list[tuple], width: int
-) -> tuple[tuple[StructuralReject, ...], tuple[str, ...]]:
-    # DuckDB numbers records (blank lines included) from 1 = header; record k is starts[k - 2].
-    rejected = {r[0] for r in reject_rows}
-    good = [line for k, (line, blank) in enumerate(starts, start=2) if not blank and k not in rejected]
-    warnings: tuple[str, ...] = ()
-    if len(good) != rows:
-        good = list(range(2, rows + 2))
-        warnings = (
-            "Could not map every record to its line in the file (irregular quoting); "
-            "line numbers are record numbers + 1.",
+def _physical(record: int, shifts: list[tuple[int, int]]) -> int:
+    i = bisect.bisect_right(shifts, (record, float("inf"))) - 1
+    return record + (shifts[i][1] if i >= 0 else 0)
+
+
+def _map_lines(con: Any, skipped: list[int], shifts: list[tuple[int, int]]) -> None:
+    """Define the ``STAGED`` view: raw rows plus ``_line``, by two ASOF joins on small tables."""
+    if not skipped and not shifts:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT *, rowid + 2 AS _line FROM {RAW}")
+        return
+    # g = staged rows before the j-th skipped record; rows at or after g are pushed by j records.
+    # Consecutive skipped records share a g; the last one (largest count) must win the ASOF.
+    gaps = list({s - 2 - j: j + 1 for j, s in enumerate(skipped)}.items())
+    _small_table(con, "_cx_skips", ("g", "k"), gaps or [(-1, 0)])
+    _small_table(con, "_cx_shifts", ("rec", "extra"), shifts or [(0, 0)])
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW {STAGED} AS
+        WITH numbered AS (
+            SELECT r.*, r.rowid + 2 + coalesce(s.k, 0) AS _record
+            FROM {RAW} r ASOF LEFT JOIN _cx_skips s ON s.g <= r.rowid
         )
-        physical = {k: k for k in rejected}
-    else:
-        physical = {k: starts[k - 2][0] for k in rejected if 0 <= k - 2 < len(starts)}
-    _lines_table(con, good)
-    rejects = tuple(_reject(physical.get(r[0], r[0]), r, width) for r in reject_rows)
-    return rejects, warnings
+        SELECT n.* EXCLUDE (_record), n._record + coalesce(x.extra, 0) AS _line
+        FROM numbered n ASOF LEFT JOIN _cx_shifts x ON x.rec <= n._record
+    """)
 
 
-def _lines_table(con: Any, lines: list[int]) -> None:
-    table = pa.table({"rid": pa.array(range(len(lines)), pa.int64()), "line": pa.array(lines, pa.int64())})
-    con.register("_cx_lines_arrow", table)
-    con.execute("CREATE OR REPLACE TEMP TABLE _cx_lines AS SELECT * FROM _cx_lines_arrow")
-    con.unregister("_cx_lines_arrow")
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT r.*, l.line AS _line "
-        f"FROM {RAW} r JOIN _cx_lines l ON l.rid = r.rowid"
-    )
+def _small_table(con: Any, name: str, columns: tuple[str, str], rows: list[tuple[int, int]]) -> None:
+    table = pa.table({columns[0]: pa.array([r[0] for r in rows], pa.int64()),
+                      columns[1]: pa.array([r[1] for r in rows], pa.int64())})
+    con.register(name + "_arrow", table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    con.unregister(name + "_arrow")
 
 
 def _reject(line: int, row: tuple, width: int) -> StructuralReject:
