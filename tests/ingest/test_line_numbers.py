@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import NOW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cxlens
+from conftest import NOW
 
 RECORD = st.tuples(
     st.sampled_from(["good", "good", "good", "bad_nps", "too_few", "blank"]),

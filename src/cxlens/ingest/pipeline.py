@@ -273,7 +273,9 @@ def _record_import(con: Any, r: ImportReport, now: datetime) -> None:
 
 
 def _drop_temp(con: Any) -> None:
-    for name in (CLASSIFIED, KEYS, VALID, "_cx_skips", "_cx_shifts", sources.RAW, sources.REJECTS, sources.REJECTS + "_scan"):
+    temporaries = (CLASSIFIED, KEYS, VALID, "_cx_skips", "_cx_shifts", sources.RAW, sources.REJECTS,
+                   sources.REJECTS + "_scan")
+    for name in temporaries:
         try:
             con.execute(f"DROP TABLE IF EXISTS {name}")
         except Exception:  # a view of the same name, or an aborted transaction: drop as view
