@@ -68,7 +68,8 @@ def cli_markdown() -> str:
 
     lines = ["# Command reference", "", "Generated from `cxlens --help` by `python -m cxlens.docsgen`.", ""]
     for path, command in _walk(main, ("cxlens",)):
-        with click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100) as ctx:
+        with click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100,
+                           help_option_names=["-h", "--help"]) as ctx:
             text = command.get_help(ctx)
         lines += [f"## `{' '.join(path)}`", "", "```text", text.rstrip(), "```", ""]
     return "\n".join(lines).rstrip() + "\n"

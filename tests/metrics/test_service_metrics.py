@@ -508,3 +508,46 @@ def test_service_invariants(rows: list[tuple]) -> None:
         assert r["value"] == want
     (now_total,) = records("backlog")
     assert sum(r["value"] for r in records("backlog", by="channel")) == now_total["value"]
+
+
+# --------------------------------------------------------------------------------------------------
+# A second engine
+# --------------------------------------------------------------------------------------------------
+
+
+def copy_to_sqlite(ws: cxlens.Workspace, path: Path) -> dict[str, ibis.Table]:
+    """The tickets and customers in a SQLite file (timestamps as ISO text in TIMESTAMP columns)."""
+    import sqlite3
+
+    def sql_type(dt: ibis.DataType) -> str:
+        if dt.is_timestamp():
+            return "TIMESTAMP"
+        return "BOOLEAN" if dt.is_boolean() else "INTEGER" if dt.is_integer() else "TEXT"
+
+    with sqlite3.connect(path) as raw:
+        for name in ("tickets", "customers"):
+            t = ws.table(name).drop("_import_id", "_line")
+            cols = {c: sql_type(dt) for c, dt in t.schema().items()}
+            raw.execute(f"CREATE TABLE {name} ({', '.join(f'{c} {ty}' for c, ty in cols.items())})")
+            for rec in t.to_pyarrow().to_pylist():
+                values = [v.isoformat(sep=" ") if isinstance(v, datetime) else v for v in rec.values()]
+                raw.execute(f"INSERT INTO {name} VALUES ({', '.join('?' * len(values))})", values)
+    con = ibis.sqlite.connect(str(path))
+    return {n: con.table(n) for n in ("tickets", "customers")}
+
+
+@pytest.mark.parametrize("options", [
+    {"metric": "resolution_rate", "by": ("channel",), "grain": "month", "compare": "previous"},
+    {"metric": "fcr", "by": ("segment",)},
+    {"metric": "reopen_rate", "where": {"topic": ["login"]}},
+    {"metric": "tickets", "by": ("topic",), "grain": "month"},
+    {"metric": "backlog", "by": ("channel",), "grain": "week", "since": "2024-01-01", "compare": "previous"},
+    {"metric": "backlog", "since": "2024-02-01", "until": "2024-02-29", "compare": "previous"},
+])
+def test_counts_and_rates_agree_on_sqlite(tk: cxlens.Workspace, tmp_path: Path, options: dict) -> None:
+    lite = copy_to_sqlite(tk, tmp_path / "copy.sqlite")
+    query = MetricQuery.build(now=AT, **options)
+    duck = run_metric({n: tk.table(n) for n in ("tickets", "customers")}, tk.settings, query)
+    assert run_metric(lite, tk.settings, query).to_records() == duck.to_records()
+    with pytest.raises(CxlensInputError, match="needs quantiles, which the 'sqlite' warehouse"):
+        run_metric(lite, tk.settings, MetricQuery.build("first_response_time", now=AT))

@@ -147,7 +147,7 @@ def _row(runner: Runner, query: MetricQuery, rec: Mapping[str, Any],
          lookup: Mapping[tuple[Any, ...], Mapping[str, Any]] | None, settings: Mapping[str, Any]) -> MetricRow:
     value, lo, hi, n, comps = runner.estimate(rec, query.confidence)
     period = _as_date(rec.get(PERIOD)) if query.grain else None
-    warnings = _warnings(n, int(settings.get("min_sample_size", 30)))
+    warnings = _warnings(n, int(settings.get("min_sample_size", 30)), runner.table)
     change = None
     if lookup is not None:
         change = _change(runner, query, rec, period, lookup)
@@ -167,8 +167,8 @@ def _change(runner: Runner, query: MetricQuery, rec: Mapping[str, Any], period: 
                   c.p_value, c.significant, c.method)
 
 
-def _warnings(n: int, minimum: int) -> tuple[str, ...]:
+def _warnings(n: int, minimum: int, noun: str) -> tuple[str, ...]:
     if n == 0:
-        return ("no answers in this slice",)
-    text = min_sample_warning(n, minimum)
+        return (f"no {'answers' if noun == 'responses' else noun} in this slice",)
+    text = min_sample_warning(n, minimum, noun)
     return (text,) if text else ()

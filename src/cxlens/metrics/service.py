@@ -9,15 +9,18 @@ Where the numbers are computed:
 - counts, sums, means and standard deviations are aggregates pushed down to the warehouse;
 - the median and the 90th percentile of first response and resolution times are engine-side
   exact quantiles (Ibis ``quantile``: ``QUANTILE_CONT`` on DuckDB, ``PERCENTILE_CONT`` on
-  PostgreSQL), i.e. linear interpolation between order statistics, as ``numpy.quantile``;
+  PostgreSQL), i.e. linear interpolation between order statistics, as ``numpy.quantile``; on a
+  warehouse whose Ibis backend has only approximate quantiles (e.g. BigQuery, Trino) the
+  approximate quantile is used instead;
 - the distribution-free interval of the median resolution time needs the order statistics of
   each group, so the resolution times of each group are fetched (one array aggregate per group)
   and :func:`cxlens.stats.intervals.median_interval` runs on them;
 - business hours need a calendar, so the (created, resolved) pairs of each group are fetched as
-  epoch seconds and :func:`cxlens.metrics.calendar.business_hours_between` runs on them.
+  one array of (epoch seconds, epoch seconds) structs and
+  :func:`cxlens.metrics.calendar.business_hours_between` runs on them.
 
-Engines without quantiles or array aggregates (e.g. SQLite) cannot run the time metrics; the
-rates, volume and backlog use only counts and run everywhere.
+On a warehouse without quantiles or array aggregates (e.g. SQLite) the time metrics stop with a
+clear error; the rates, volume and backlog use only counts and run everywhere (tested on SQLite).
 
 Ticket states: a ticket is *resolved* when ``resolved_at`` is set or its ``status`` is
 ``resolved`` or ``closed`` (any case). Durations use only tickets with the timestamp set and not
@@ -32,10 +35,13 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 import ibis
+import ibis.expr.operations as ops
 import numpy as np
 import pandas as pd
+from ibis.common.exceptions import IbisError
 from scipy import stats as sps
 
+from cxlens.errors import CxlensInputError
 from cxlens.metrics.calendar import BusinessCalendar, business_hours_between
 from cxlens.metrics.period import Compare, DateRange, Grain, previous_period, truncate
 from cxlens.metrics.result import Change, MetricQuery, MetricResult, MetricRow
@@ -105,6 +111,34 @@ def _hours(t: ibis.Table, end: str, start: str = "created_at") -> ibis.Value:
     return ibis.ifelse(valid, raw, ibis.null("float64"))
 
 
+def _backend(t: ibis.Table) -> Any | None:
+    try:
+        return ibis.get_backend(t)
+    except IbisError:  # an unbound table: compile-only use, leave the choice to the compiler
+        return None
+
+
+def _quantile(t: ibis.Table, h: ibis.Value, q: float, metric: str) -> ibis.Value:
+    """The exact quantile where the warehouse computes one, else its approximate quantile."""
+    backend = _backend(t)
+    if backend is None or backend.has_operation(ops.Quantile):
+        return h.quantile(q)
+    if backend.has_operation(ops.ApproxQuantile):
+        return h.approx_quantile(q)
+    raise CxlensInputError(_unsupported(metric, backend, "quantiles"))
+
+
+def _require_collect(t: ibis.Table, metric: str) -> None:
+    backend = _backend(t)
+    if backend is not None and not backend.has_operation(ops.ArrayCollect):
+        raise CxlensInputError(_unsupported(metric, backend, "array aggregates"))
+
+
+def _unsupported(metric: str, backend: Any, what: str) -> str:
+    return (f"The metric '{metric}' needs {what}, which the '{backend.name}' warehouse does not compute. "
+            "Use a warehouse that does, such as DuckDB (the default), PostgreSQL or ClickHouse.")
+
+
 def _epoch_to_time(seconds: np.ndarray) -> np.ndarray:
     """Epoch seconds (UTC) as ``datetime64[us]``."""
     return np.round(seconds * 1e6).astype("int64").astype("datetime64[us]")
@@ -129,8 +163,8 @@ class _DurationRunner(TicketRunner):
 
     def aggregates(self, t: ibis.Table) -> dict[str, ibis.Value]:
         h = _hours(t, self.end_column)
-        return {"n": h.count(), "mean": h.mean(), "sd": h.std(), "median": h.quantile(0.5),
-                "p90": h.quantile(0.9), "tickets": t.count()}
+        return {"n": h.count(), "mean": h.mean(), "sd": h.std(), "median": _quantile(t, h, 0.5, self.name),
+                "p90": _quantile(t, h, 0.9, self.name), "tickets": t.count()}
 
     def _summary(self, agg: Mapping[str, Any]) -> tuple[int, float | None, float | None]:
         return _int(agg, "n"), _float(agg, "mean"), _float(agg, "sd")
@@ -186,6 +220,7 @@ class ResolutionTimeRunner(_DurationRunner):
 
     def aggregates(self, t: ibis.Table) -> dict[str, ibis.Value]:
         aggs = super().aggregates(t)
+        _require_collect(t, self.name)
         h = _hours(t, self.end_column)
         aggs["durations"] = h.collect(where=h.notnull())
         return aggs
@@ -218,19 +253,18 @@ class BusinessResolutionTimeRunner(TicketRunner):
         self.calendar = BusinessCalendar.from_settings(settings)
 
     def aggregates(self, t: ibis.Table) -> dict[str, ibis.Value]:
+        _require_collect(t, self.name)
         valid = t.resolved_at.notnull() & (t.resolved_at >= t.created_at)
-        order = [t.created_at, t.resolved_at]  # the same order for both arrays keeps the pairs
-        return {
-            "n": valid.cast("int64").sum(),
-            "starts": t.created_at.epoch_seconds().collect(where=valid, order_by=order),
-            "ends": t.resolved_at.epoch_seconds().collect(where=valid, order_by=order),
-            "tickets": t.count(),
-        }
+        # One array of (start, end) pairs per group: the pairs stay together on every engine.
+        pair = ibis.struct({"s": t.created_at.epoch_seconds(), "e": t.resolved_at.epoch_seconds()})
+        return {"n": valid.cast("int64").sum(), "pairs": pair.collect(where=valid), "tickets": t.count()}
 
     def business_hours(self, agg: Mapping[str, Any]) -> np.ndarray:
-        starts, ends = _array(agg, "starts"), _array(agg, "ends")
-        if starts.size == 0:
+        pairs = agg.get("pairs")
+        if pairs is None or (not isinstance(pairs, (list, tuple, np.ndarray)) and _missing(pairs)) or not len(pairs):
             return np.array([], dtype=float)
+        starts = np.array([float(p["s"]) for p in pairs])
+        ends = np.array([float(p["e"]) for p in pairs])
         return business_hours_between(_epoch_to_time(starts), _epoch_to_time(ends), self.calendar)
 
     def _summary(self, hours: np.ndarray) -> tuple[int, float | None, float | None]:
