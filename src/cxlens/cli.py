@@ -180,6 +180,18 @@ def status(fmt: str, workspace: Path | None) -> None:
 
 
 @main.command()
+@format_option("table", "json", "csv")
+@workspace_option
+def imports(fmt: str, workspace: Path | None) -> None:
+    """The history of imports: source, time and counts of each."""
+    def run() -> None:
+        with ws_module.open_workspace(workspace) as ws:
+            rows = ws.imports().to_pylist()
+        print_rows(rows, fmt)
+    _run(run)
+
+
+@main.command()
 @click.argument("table", type=TABLE_CHOICE)
 @click.option("--import", "import_id", type=int, help="Only the rows of this import.")
 @click.option("--limit", type=int, default=100, show_default=True, help="Rows to show (0: all).")

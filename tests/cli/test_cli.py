@@ -139,3 +139,15 @@ def test_retention_commands(tmp_path: Path) -> None:
     (row,) = json.loads(out)
     # Active on Feb 1: A, B (C starts Feb 3). Lost by Mar 1: nobody (A ends Mar 10).
     assert code == 0 and (row["n"], row["value"]) == (2, 0.0)
+
+
+def test_imports_history(tmp_path: Path) -> None:
+    ws = str(tmp_path / "ws")
+    run("init", ws)
+    data = tmp_path / "c.csv"
+    data.write_text("customer_id,segment\nC1,smb\n")
+    run("import", "customers", str(data), "-w", ws)
+    run("import", "customers", str(data), "-w", ws)
+    code, out = run("imports", "-w", ws, "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and [(r["import_id"], r["accepted"], r["duplicates"]) for r in rows] == [(1, 1, 0), (2, 0, 1)]
