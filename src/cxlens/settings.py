@@ -108,8 +108,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("business_hours", str, "09:00-17:00", "Opening hours (local time) for business-hours metrics."),
     Setting("business_timezone", str, "UTC", "IANA time zone of the business hours, e.g. Europe/Berlin."),
     Setting("business_holidays", str, "", "Closed dates (local), comma-separated ISO dates, e.g. 2024-12-25,2024-12-26."),
-    Setting("memory_limit", str, "4GB",
-            "Memory the embedded warehouse may use before it spills to disk (DuckDB syntax)."),
+    Setting("memory_limit", str, "auto",
+            "Memory the embedded warehouse may use before it spills to disk: 'auto' (half of the "
+            "machine's memory) or a size such as 4GB or 512MB."),
     Setting("lock_timeout_seconds", int, 30,
             "How long a command waits for another cxlens process to release the warehouse.",
             minimum=0),

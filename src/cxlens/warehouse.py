@@ -109,6 +109,15 @@ def _connect_duckdb(path: Path, timeout: float) -> Any:
             time.sleep(0.2)
 
 
+def memory_limit(value: str) -> str:
+    """The DuckDB memory limit for a setting value; 'auto' is half of the machine's memory."""
+    if value.strip().lower() != "auto":
+        return value
+    import psutil
+
+    return f"{psutil.virtual_memory().total // 2 // 2**20}MB"
+
+
 def table_ddl(spec: TableSpec) -> str:
     cols = [f'"{c.name}" {c.type.sql}' for c in spec.columns]
     cols += [f'"{name}" {sql}' for name, sql in LINEAGE_COLUMNS]
@@ -146,7 +155,7 @@ class Warehouse:
     def _configure_duckdb(self) -> None:
         con = self.backend.con
         con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET memory_limit = ?", [str(self.settings["memory_limit"])])
+        con.execute("SET memory_limit = ?", [memory_limit(str(self.settings["memory_limit"]))])
         con.execute("SET preserve_insertion_order = true")
         # The CLI turns DuckDB's progress bar on for people at a terminal; never for the API.
         con.execute("SET enable_progress_bar = false")
