@@ -155,7 +155,7 @@ INSTALL_DELAY_DAYS = (7.0, 21.0)
 EASY_SETUP_PROBABILITY = 0.45  # when not delayed
 ACTIVATION_PROBABILITY = 0.85
 EARLY_CHURN = {"delayed": 0.15, "on_time": 0.02}
-EARLY_CHURN_DAYS = (5.0, 30.0)  # after the delivery / visit
+EARLY_CHURN_DAYS = (5.0, 30.0)  # after the delivery / visit, and always before the first survey
 
 # --------------------------------------------------------------------------------------------------
 # Latent satisfaction and scores
@@ -187,7 +187,7 @@ CHECKOUT_NOISE = 0.8
 #: Post-ticket CSAT latent (planted truths 5 and 6):
 #: z + channel effect + RESOLUTION_EFFECT * log2(hours / RESOLUTION_REFERENCE_HOURS)
 #:   + REOPENED_EFFECT * reopened + N(0, TICKET_CSAT_NOISE)
-TICKET_CHANNEL_EFFECT = {"phone": -0.8, "chat": 0.0, "email": -0.1, "web": -0.2}
+TICKET_CHANNEL_EFFECT = {"phone": -1.0, "chat": 0.0, "email": -0.1, "web": 0.0}
 RESOLUTION_EFFECT = -0.35
 RESOLUTION_REFERENCE_HOURS = 24.0
 REOPENED_EFFECT = -0.5
@@ -254,7 +254,7 @@ THEMES: tuple[Theme, ...] = (
           "onboarding", -0.8, INSTALL_DELAY_PROBABILITY, 0.50, "installation", 0.80),
     Theme("easy_setup", "Easy setup", "positive",
           ("setup", "set up", "up and running", "plug and play"),
-          "onboarding", 0.4, EASY_SETUP_PROBABILITY, 0.0, None, 0.50),
+          "onboarding", 0.4, EASY_SETUP_PROBABILITY * (1 - INSTALL_DELAY_PROBABILITY), 0.0, None, 0.50),
     Theme("checkout_failure", "Checkout failures", "negative",
           ("checkout", "payment page", "error"), "checkout"),
     Theme("easy_checkout", "Easy checkout", "positive",
@@ -274,7 +274,7 @@ MAX_THEMES_PER_COMMENT = 2
 #: Planted truth 4: the login-code issue emerges in the last week before now.
 EMERGING_THEME = "login_codes"
 EMERGING_DAYS = 7.0
-EMERGING_PROBABILITY = 0.07  # per customer subscribed during the last week
+EMERGING_PROBABILITY = 0.10  # per customer subscribed during the last week
 EMERGING_TICKET_PROBABILITY = 0.55
 EMERGING_FAILED_LOGINS = (1, 4)  # failed account_login events per affected customer
 
@@ -283,7 +283,8 @@ SLOW_SUPPORT_HOURS = 48.0
 SLOW_SUPPORT_MENTION = 0.60
 HELPFUL_STAFF_MENTION = 0.50
 TICKET_THEME_MENTION = 0.40
-EMERGING_TICKET_MENTION = 0.70
+EMERGING_TICKET_MENTION = 0.85
+EMERGING_COMMENT_RATE = 0.80  # customers hit by the wave comment more often after their ticket
 
 # --------------------------------------------------------------------------------------------------
 # Tickets
@@ -334,3 +335,21 @@ RENEWAL_OFFER_DAY = 335.0
 REFERRAL_AFTER_PROMOTER = 0.20
 SOCIAL_SHARE_AFTER_PROMOTER = 0.05
 REVIEW_AFTER = {"promoter": 0.06, "detractor": 0.10}
+
+# --------------------------------------------------------------------------------------------------
+# Extra 1-5 rating questions of the relationship survey (drivers of NPS for key-driver analysis)
+# --------------------------------------------------------------------------------------------------
+
+#: latent = RATING_Z_WEIGHT * z + RATING_INTERCEPT + sum(effects of the period's themes) + N(0, noise),
+#: answer = cut(latent, CSAT_CUTS)
+RATING_Z_WEIGHT = 0.6
+RATING_INTERCEPT = 0.3
+RATING_NOISE = 0.7
+RATING_EFFECTS = {
+    "q_value": {"billing_errors": -1.0, "price_increase": -1.2, "good_value": 0.8},
+    "q_reliability": {"connection_drops": -1.5, "app_crashes": -0.5, "great_speed": 0.8},
+}
+#: Onboarding survey q_delivery (1-5): 0.3 z + 0.6 + DELIVERY_DELAY_EFFECT * delayed + N(0, 0.7)
+DELIVERY_DELAY_EFFECT = -2.0
+EASY_SETUP_CSAT_EFFECT = 0.3
+SURVEY_DELAY_DAYS = 1.5  # exponential mean from the survey invitation to the answer (capped at 5 days)

@@ -62,10 +62,10 @@ CLAUSES: dict[str, tuple[str, ...]] = {
         "|{times} times a day|around {hour}|during video calls|for no reason]",
         "[another|yet another|a|the usual] [two-day|{days}-day|full-day|weekend] outage [last week|this month"
         "|in my area|with no warning]",
-        "[we|I] [were|was] [offline|left with no internet] for [{days} days|most of the weekend|a whole day"
+        "[we were|I was] [offline|left with no internet] for [{days} days|most of the weekend|a whole day"
         "|{hours} hours]",
-        "the router [keeps disconnecting|disconnects every night|randomly disconnects] [and I have to restart it|"
-        "|while I'm working]",
+        "the [modem|wifi box] [keeps disconnecting|disconnects every night|randomly disconnects]"
+        " [and I have to restart it||while I'm working]",
         "[my|the] connection [cuts out|keeps cutting out] [when I'm working from home|in the evenings"
         "|during video calls|every {times} minutes]",
         "[constant|frequent|daily|random] [drops|dropouts|disconnections] [all week|since {weekday}|for weeks now]",
@@ -79,7 +79,7 @@ CLAUSES: dict[str, tuple[str, ...]] = {
         "|with no explanation]",
         "the monthly cost is now [€{amount} more|much higher] than [when I joined|what new customers pay]",
         "[I can't|hard to] justify the cost [any more|anymore|for {plan}]",
-        "[prices|the price] keep[| on] going up [every year|every few months|while the service stays the same]",
+        "prices keep [|on ]going up [every year|every few months|while the service stays the same]",
         "[it's|{plan} is] [getting|become] [really|so|too] expensive",
     ),
     "login_codes": (
@@ -100,7 +100,7 @@ CLAUSES: dict[str, tuple[str, ...]] = {
         "|in every room]",
         "[streaming in 4K|gaming|working from home] [works perfectly|is smooth] thanks to the speed",
         "[download|upload] speeds are [excellent|better than promised|consistently high]",
-        "[fast|lightning fast|blazing fast] [wifi|connection] [and no buffering|with no dropouts|on {plan}]",
+        "[fast|lightning fast|blazing fast] [wifi|connection] [and no buffering|with zero lag|on {plan}]",
     ),
     "good_value": (
         "[great|good|excellent|fair] value for [money|what you get|the speed]",
@@ -178,7 +178,7 @@ OPENERS: dict[int, tuple[str, ...]] = {
 GENERIC: dict[int, tuple[str, ...]] = {
     0: ("worst provider I've ever had", "absolutely useless", "never again", "shocking service from start to"
         " finish", "I'm leaving as soon as my contract ends", "nobody seems to care about customers",
-        "avoid at all costs", "the whole experience has been awful"),
+        "stay well away", "the whole experience has been awful"),
     1: ("not what I expected", "could be a lot better", "it's gone downhill", "disappointing overall",
         "the service isn't what it used to be", "not impressed so far", "too many little problems",
         "I'm thinking about switching"),
@@ -211,6 +211,19 @@ CLOSERS: dict[int, tuple[str, ...]] = {
     4: ("Keep it up!", "Thanks so much!", "Great job team!", "Would recommend to everyone!",
         "Can't fault it."),
 }
+
+#: Generic clauses that carry the overall feeling in a mixed comment ("..., but otherwise I'm happy").
+#: Neutral context sentences (no theme words) that make comments longer and more varied.
+CONTEXT = ("[I've|We've] been [a customer|with you] for [{times} years|a few years|about a year|only a few months]",
+           "we have {plan} at home", "[we are|I'm] [a family of {times}|working from home|a heavy streamer"
+           "|a student|retired]", "[I mostly use it for|we use it mainly for] [streaming|gaming|work|the kids"
+           "|football]", "[I switched|we moved] to you [last year|in {month}|from another provider]",
+           "[this is|that's] [my|our] honest opinion", "[I answered|I'm filling in] this survey on my {device}")
+
+MIXED_POSITIVE = ("otherwise I'm happy", "overall it's good", "the rest is fine", "apart from that it's great",
+                  "everything else works well", "I still like the service")
+MIXED_NEGATIVE = ("overall I'm not impressed", "the rest isn't great either", "that doesn't make up for the rest",
+                  "it's not enough to keep me", "the overall service is poor")
 
 AND_CONNECTORS = (", and ", " and ", ". Also, ", ". On top of that, ", "; plus ", " — and ",
                   ". And ", ", not to mention that ")
@@ -267,7 +280,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
 TOPIC_CLAUSES: dict[str, tuple[str, ...]] = {
     "account": ("I need to [update|change] my [email address|phone number|bank details]",
                 "I [can't|cannot] find where to change my [contact details|address details] in my account",
-                "please [add|remove] [my partner|a second user] [to|from] the account"),
+                "please [add my partner to|remove my ex-partner from|add a second user to] the account"),
     "plan_change": ("I'd like to [upgrade|move|switch] to {plan} [from next month|as soon as possible|]",
                     "[can I|is it possible to] [downgrade|change] my plan [without a fee|before the contract"
                     " ends]"),
@@ -287,8 +300,9 @@ CANCEL_REASONS = ("I'm moving abroad", "I found a better deal elsewhere", "I don
 BECAUSE = (" because ", " as ", ". The reason: ", " - ")
 
 GREETINGS = ("Hi,", "Hello,", "Hi there,", "Good morning,", "Dear Brightwave team,", "Hey,", "", "")
-REQUESTS = ("[Can you|Could you|Please] [look into this|sort this out|fix this][| asap| today| as soon as"
-            " possible].", "I need this [fixed|resolved] [today|this week|urgently].", "Please call me back.",
+REQUESTS = ("[Can you|Could you] [look into this|sort this out|fix this][| asap| today]?",
+            "Please [look into this|sort this out|fix this][| asap| today| as soon as possible].",
+            "I need this [fixed|resolved] [today|this week|urgently].", "Please call me back.",
             "What are you going to do about it?", "Please advise.", "Thanks in advance.")
 SIGNOFFS = ("Thanks", "Regards", "Cheers", "Thank you", "Kind regards", "", "")
 SUBJECT_PREFIXES = ("URGENT: ", "Re: ", "FW: ", "")
