@@ -55,6 +55,7 @@ import sys, time, json, duckdb
 sys.path.insert(0, sys.argv[3])
 from cxlens.schema import RESPONSES
 con = duckdb.connect(sys.argv[1])
+con.execute("SET enable_progress_bar = false")
 cols = ', '.join(f'"{c.name}" {c.type.sql}' for c in RESPONSES.columns)
 con.execute(f'CREATE TABLE responses ({cols})')
 t = time.perf_counter()
@@ -83,14 +84,21 @@ print(json.dumps({'generate_seconds': gen, 'rows': rows, 'load_seconds': time.pe
 
 
 def peak_rss_child(code: str, *args: str) -> tuple[dict, float]:
-    """Run ``code`` in a fresh interpreter; return its JSON output and its own peak RSS (MiB)."""
+    """Run ``code`` in a fresh interpreter; return its JSON output and its own peak RSS (MiB).
+
+    Output goes to files, not pipes: a child that prints a lot (DuckDB's progress bar) must not
+    block on a full pipe while we wait for it.
+    """
     import os
 
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    _, status, usage = os.wait4(proc.pid, 0)
-    stdout, stderr = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
-    if os.waitstatus_to_exitcode(status) != 0:
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=out, stderr=err, text=True, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
         raise SystemExit(f"benchmark step failed:\n{stderr}")
     return json.loads(stdout.strip().splitlines()[-1]), usage.ru_maxrss / 1024
 
