@@ -166,3 +166,12 @@ def test_nps_on_a_one_to_ten_scale_imports_with_a_warning(ws: cxlens.Workspace) 
     assert report.accepted == 30 and any("1–10 scale" in w for w in report.warnings)
     more = pa.table({"response_id": ["Z"], "submitted_at": ["2024-01-01"], "nps": [0]})
     assert not ws.import_data("responses", more, now=NOW).warnings
+
+
+def test_outer_spaces_are_trimmed_and_blank_is_empty(ws: cxlens.Workspace) -> None:
+    table = pa.table({"response_id": [" R1 ", "R2"], "submitted_at": [" 2024-01-01 ", "2024-01-02"],
+                      "nps": [" 9 ", "   "], "comment": ["  fine  ", " "]})
+    report = ws.import_data("responses", table, now=NOW)
+    assert (report.accepted, report.rejected) == (2, 0)
+    rows = ws.table("responses").order_by("response_id").to_pyarrow().to_pylist()
+    assert [(r["response_id"], r["nps"], r["comment"]) for r in rows] == [("R1", 9, "fine"), ("R2", None, None)]

@@ -120,7 +120,9 @@ class _Builder:
     def raw(self, col: PlannedColumn) -> str:
         if col.source is None:
             return f"CAST({self.param(col.constant)} AS VARCHAR)"
-        expr = f"NULLIF(trim(CAST({ident(col.source)} AS VARCHAR)), '')"
+        v = ident(col.source)
+        # trim() copies every string; only values with an outer space need it (most have none).
+        expr = f"NULLIF(CASE WHEN starts_with({v}, ' ') OR ends_with({v}, ' ') THEN trim({v}) ELSE {v} END, '')"
         if col.conversion and col.conversion.values:
             cases = " ".join(
                 f"WHEN {self.param(k)} THEN {self.param(v)}" for k, v in col.conversion.values
