@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,8 +40,6 @@ def load_demo(
     progress: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """Generate the demo company chunk by chunk and import every chunk (each one atomically)."""
-    import time
-
     start = time.perf_counter()
     company = DemoCompany(customers, seed, now=now, chunk_customers=chunk_customers)
     rows = {t: 0 for t in ("touchpoints", *LOAD_ORDER)}

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -314,13 +312,6 @@ class Workspace:
             expr.to_parquet(tmp)
         os.replace(tmp, target)
         return int(expr.count().execute())
-
-    @contextmanager
-    def session(self) -> Iterator[Workspace]:
-        try:
-            yield self
-        finally:
-            self.close()
 
 
 def _as_date(value: date | str) -> date:
