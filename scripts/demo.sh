@@ -10,4 +10,9 @@ if [ ! -f "$WS/cxlens.toml" ]; then
 fi
 .venv/bin/cxlens status --workspace "$WS"
 echo
-echo "Try: .venv/bin/cxlens --help    (workspace: $WS; e.g. .venv/bin/cxlens quarantine responses -w $WS)"
+echo "Try, for example:"
+echo "  .venv/bin/cxlens metrics nps --by segment --where survey_id=nps-relationship -w $WS"
+echo "  .venv/bin/cxlens metrics csat --by channel --grain quarter --compare previous -w $WS"
+echo "  .venv/bin/cxlens metrics churn --grain month --since 2026-01-01 -w $WS"
+echo "  .venv/bin/cxlens clv fit -w $WS && .venv/bin/cxlens clv predict --horizon 12m -w $WS"
+echo "  .venv/bin/cxlens --help"
