@@ -95,3 +95,18 @@ def test_broken_checkout_raises_checkout_tickets(demo: tuple[cxlens.Workspace, d
     inside = per_day(start, end)
     outside = per_day(start - timedelta(days=120), start)
     assert inside > 2 * outside and days_inside > 0
+
+
+def test_clv_models_recover_the_planted_purchase_process(demo: tuple[cxlens.Workspace, dict]) -> None:
+    ws, _ = demo
+    truths = json.loads((ws.path / "demo" / "truths.json").read_text())["clv"]
+    fit = ws.clv_fit(until=NOW.date(), unit="day", now=NOW)
+    bgnbd = truths["bgnbd"]
+    # Population means are estimated far more precisely than the individual parameters.
+    assert fit.params["r"] / fit.params["alpha"] == pytest.approx(bgnbd["r"] / bgnbd["alpha"], rel=0.15)
+    designed_dropout = bgnbd["a"] / (bgnbd["a"] + bgnbd["b"])
+    assert fit.params["a"] / (fit.params["a"] + fit.params["b"]) == pytest.approx(designed_dropout, rel=0.25)
+    gg = truths["gamma_gamma"]
+    assert fit.spend_params is not None
+    fitted_mean = fit.spend_params["p"] * fit.spend_params["v"] / (fit.spend_params["q"] - 1)
+    assert fitted_mean == pytest.approx(gg["p"] * gg["gamma"] / (gg["q"] - 1), rel=0.15)
