@@ -51,6 +51,21 @@ def truncate(ts: ibis.Value, grain: Grain, week_start: str = "monday") -> ibis.V
     return ts.truncate(_UNITS[grain]).cast("date")
 
 
+def period_start(ts: datetime, grain: Grain, week_start: str = "monday") -> date:
+    """The first day of the period containing ``ts``: the Python twin of :func:`truncate`."""
+    d = ts.date()
+    if grain is Grain.DAY:
+        return d
+    if grain is Grain.WEEK:
+        back = (d.weekday() + 1) % 7 if week_start == "sunday" else d.weekday()
+        return d - timedelta(days=back)
+    if grain is Grain.MONTH:
+        return d.replace(day=1)
+    if grain is Grain.QUARTER:
+        return d.replace(month=3 * ((d.month - 1) // 3) + 1, day=1)
+    return d.replace(month=1, day=1)
+
+
 class Compare(StrEnum):
     PREVIOUS = "previous"
     YEAR = "year"

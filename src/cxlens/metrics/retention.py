@@ -34,7 +34,7 @@ import pandas as pd
 
 from cxlens.clv.rfm import EXCLUDED_STATUSES
 from cxlens.errors import CxlensInputError, UnknownNameError
-from cxlens.metrics.period import DateRange, Grain, previous_period, truncate
+from cxlens.metrics.period import DateRange, Grain, period_start, previous_period, truncate
 from cxlens.metrics.result import Change, MetricQuery, MetricResult, MetricRow
 from cxlens.stats.intervals import min_sample_warning, newcombe_difference, wilson_interval
 from cxlens.stats.survival import SurvivalCurve, kaplan_meier
@@ -86,18 +86,7 @@ def _sortable(value: Any) -> tuple[int, str]:
 
 
 def _period_start(ts: datetime, grain: Grain, week_start: str) -> date:
-    """The first day of the ``grain`` period containing ``ts`` (Python twin of ``period.truncate``)."""
-    d = ts.date()
-    if grain is Grain.DAY:
-        return d
-    if grain is Grain.WEEK:
-        back = (d.weekday() + 1) % 7 if week_start == "sunday" else d.weekday()
-        return d - timedelta(days=back)
-    if grain is Grain.MONTH:
-        return d.replace(day=1)
-    if grain is Grain.QUARTER:
-        return d.replace(month=3 * ((d.month - 1) // 3) + 1, day=1)
-    return d.replace(month=1, day=1)
+    return period_start(ts, grain, week_start)
 
 
 def _plus(d: date | datetime, grain: Grain, k: int = 1) -> datetime:

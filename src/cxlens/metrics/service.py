@@ -43,7 +43,7 @@ from scipy import stats as sps
 
 from cxlens.errors import CxlensInputError
 from cxlens.metrics.calendar import BusinessCalendar, business_hours_between
-from cxlens.metrics.period import Compare, DateRange, Grain, previous_period, truncate
+from cxlens.metrics.period import Compare, DateRange, Grain, period_start, previous_period, truncate
 from cxlens.metrics.result import Change, MetricQuery, MetricResult, MetricRow
 from cxlens.metrics.runner import Estimate, Runner
 from cxlens.stats import intervals as st
@@ -541,18 +541,8 @@ def _backlog_at_end(t: ibis.Table, query: MetricQuery, window: DateRange) -> lis
 
 
 def truncate_date(ts: datetime, grain: Grain, week_start: str = "monday") -> date:
-    """The start of the period containing ``ts`` (the Python twin of :func:`period.truncate`)."""
-    d = ts.date()
-    if grain is Grain.DAY:
-        return d
-    if grain is Grain.WEEK:
-        back = (d.weekday() + 1) % 7 if week_start == "sunday" else d.weekday()
-        return d - timedelta(days=back)
-    if grain is Grain.MONTH:
-        return d.replace(day=1)
-    if grain is Grain.QUARTER:
-        return d.replace(month=3 * ((d.month - 1) // 3) + 1, day=1)
-    return d.replace(month=1, day=1)
+    """The start of the period containing ``ts`` (see :func:`cxlens.metrics.period.period_start`)."""
+    return period_start(ts, grain, week_start)
 
 
 class _Cumulative:
