@@ -107,7 +107,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Business days for business-hours metrics: names or ranges, e.g. mon-fri, sun-thu, mon,wed-fri."),
     Setting("business_hours", str, "09:00-17:00", "Opening hours (local time) for business-hours metrics."),
     Setting("business_timezone", str, "UTC", "IANA time zone of the business hours, e.g. Europe/Berlin."),
-    Setting("business_holidays", str, "", "Closed dates (local), comma-separated ISO dates, e.g. 2024-12-25,2024-12-26."),
+    Setting("business_holidays", str, "",
+            "Closed dates (local), comma-separated ISO dates, e.g. 2024-12-25,2024-12-26."),
     Setting("memory_limit", str, "auto",
             "Memory the embedded warehouse may use before it spills to disk: 'auto' (half of the "
             "machine's memory) or a size such as 4GB or 512MB."),
