@@ -30,6 +30,7 @@ before ``created_at``.
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
@@ -301,13 +302,13 @@ class _RateRunner(TicketRunner):
     success_name: ClassVar[str]
     base_name: ClassVar[str]
 
+    @abstractmethod
     def base(self, t: ibis.Table) -> ibis.Value:
         """The tickets in the denominator (a boolean, never null)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def success(self, t: ibis.Table) -> ibis.Value:
         """The tickets in the numerator (a boolean, never null; implies ``base``)."""
-        raise NotImplementedError
 
     def aggregates(self, t: ibis.Table) -> dict[str, ibis.Value]:
         base = self.base(t)
@@ -440,20 +441,12 @@ class TicketsRunner(TicketRunner):
 # --------------------------------------------------------------------------------------------------
 
 
-class BacklogSource(TicketRunner):
-    """The ticket rows behind the backlog (used for breakdowns and filters only)."""
+class BacklogSource(TicketsRunner):
+    """The ticket rows behind the backlog, used only for its breakdowns and filters; the backlog
+    itself is counted by :func:`backlog` at period ends, not aggregated per period."""
 
     name = "backlog"
     definition = ""
-
-    def aggregates(self, t: ibis.Table) -> dict[str, ibis.Value]:  # pragma: no cover - not aggregated
-        return {"n": t.count()}
-
-    def estimate(self, agg: Mapping[str, Any], confidence: float) -> Estimate:  # pragma: no cover
-        raise NotImplementedError
-
-    def change(self, cur: Mapping[str, Any], prev: Mapping[str, Any], confidence: float) -> Change:  # pragma: no cover
-        raise NotImplementedError
 
 
 def backlog(tables: Mapping[str, ibis.Table], settings: Mapping[str, Any], query: MetricQuery) -> MetricResult:
