@@ -13,7 +13,9 @@ from cxlens import settings as settings_registry
 from cxlens import workspace as ws_module
 from cxlens.cli_support import _run, format_option, print_rows, workspace_option
 from cxlens.schema import TABLES
+from cxlens.signals.cli import signals as signals_command
 from cxlens.text.cli import text as text_group
+from cxlens.text.cli_analyze import analyze as text_analyze
 
 TABLE_CHOICE = click.Choice(list(TABLES))
 
@@ -419,7 +421,9 @@ def schema(table: str | None, fmt: str) -> None:
     print_rows(rows, fmt)
 
 
+text_group.add_command(text_analyze)
 main.add_command(text_group)
+main.add_command(signals_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

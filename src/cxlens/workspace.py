@@ -40,6 +40,8 @@ from cxlens.ingest.sources import CsvOptions
 from cxlens.metrics import MetricQuery, MetricResult, run_metric
 from cxlens.metrics.retention import CohortTable, SurvivalResult, cohort_retention, survival
 from cxlens.schema import TABLES, table_spec
+from cxlens.signals import SignalsResult, detect_signals
+from cxlens.text.annotate import AnnotateResult, annotate
 from cxlens.warehouse import IMPORTS_TABLE, QUARANTINE_TABLE, Warehouse, parse_url
 
 CONFIG_FILE = "cxlens.toml"
@@ -238,6 +240,15 @@ class Workspace:
         """Kaplan–Meier survival of subscription lifetimes, optionally per group."""
         return survival(self._tables(), self.settings, now=now or datetime.now(UTC), by=by,
                         unit=unit, points=points)  # type: ignore[arg-type]
+
+    def annotate_texts(self, *, source: str = "all", batch_size: int = 2000,
+                       now: datetime | None = None) -> AnnotateResult:
+        """Annotate new and changed texts into ``text_annotations`` (see docs/annotations.md)."""
+        return annotate(self.warehouse, now=now or datetime.now(UTC), source=source, batch_size=batch_size)
+
+    def signals(self, *, now: datetime | None = None, **options: Any) -> SignalsResult:
+        """Metric anomalies and emerging themes with their evidence (see docs/signals.md)."""
+        return detect_signals(self, now=now or datetime.now(UTC), **options)
 
     def _tables(self) -> dict[str, ibis.Table]:
         return {name: self.table(name) for name in TABLES}
