@@ -11,6 +11,8 @@ stamp=.venv/.cxlens-installed
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev,text]"
+  .venv/bin/python -m pip install --quiet -e ".[dev,text,web]"
   echo "$want" > "$stamp"
 fi
+# Debian's chromium for the browser tests (installed when missing).
+bash scripts/setup-browser.sh

@@ -16,6 +16,8 @@ from cxlens.schema import TABLES
 from cxlens.signals.cli import signals as signals_command
 from cxlens.text.cli import text as text_group
 from cxlens.text.cli_analyze import analyze as text_analyze
+from cxlens.web.cli import COMMANDS as WEB_COMMANDS
+from cxlens.web.client import import_via_server, metric_via_server
 
 TABLE_CHOICE = click.Choice(list(TABLES))
 
@@ -72,12 +74,19 @@ def import_(table: str, file: Path, mapping: Path | None, on_conflict: str, inpu
             delimiter: str | None, encoding: str | None, fmt: str, workspace: Path | None) -> None:
     """Import FILE (CSV, Parquet or JSON Lines) into TABLE, quarantining bad rows."""
     def run() -> None:
-        with ws_module.open_workspace(workspace) as ws:
-            _progress(ws)
-            report = ws.import_data(
-                table, file, mapping=mapping, on_conflict=on_conflict,  # type: ignore[arg-type]
-                input_format=input_format, delimiter=delimiter, encoding=encoding,
-            )
+        # While 'cxlens serve' runs it owns the warehouse: the file goes through its API.
+        report = import_via_server(ws_module.resolve_path(workspace), table, file, mapping=mapping,
+                                   on_conflict=on_conflict, input_format=input_format, delimiter=delimiter,
+                                   encoding=encoding)
+        if report is None:
+            with ws_module.open_workspace(workspace) as ws:
+                _progress(ws)
+                report = ws.import_data(
+                    table, file, mapping=mapping, on_conflict=on_conflict,  # type: ignore[arg-type]
+                    input_format=input_format, delimiter=delimiter, encoding=encoding,
+                )
+        elif fmt != "json":
+            click.echo("(imported through the running cxlens server)", err=True)
         if fmt == "json":
             click.echo(json.dumps(report.to_dict(), indent=2))
             return
@@ -238,10 +247,15 @@ def metrics(metric: str, by: tuple[str, ...], grain: str | None, since: str | No
         for item in where:
             col, value = _split_assignment(item)
             filters.setdefault(col, []).append(value)
-        with ws_module.open_workspace(workspace) as ws:
-            result = ws.metric(metric, now=_parse_now(now_text), by=by, grain=grain, since=since,
-                               until=until, where=filters, compare=compare, confidence=confidence)
-        print_rows(result.to_records(), fmt)
+        now = _parse_now(now_text)
+        rows = metric_via_server(ws_module.resolve_path(workspace), metric, now=now, by=by, grain=grain,
+                                 since=since, until=until, where=filters, compare=compare, confidence=confidence)
+        if rows is None:
+            with ws_module.open_workspace(workspace) as ws:
+                result = ws.metric(metric, now=now, by=by, grain=grain, since=since,
+                                   until=until, where=filters, compare=compare, confidence=confidence)
+            rows = result.to_records()
+        print_rows(rows, fmt)
     _run(run)
 
 
@@ -424,6 +438,8 @@ def schema(table: str | None, fmt: str) -> None:
 text_group.add_command(text_analyze)
 main.add_command(text_group)
 main.add_command(signals_command)
+for _web_command in WEB_COMMANDS:
+    main.add_command(_web_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class CxlensWebConfig(AppConfig):
+    name = "cxlens.web"
+    label = "cxweb"
+    verbose_name = "cxlens"
+    default_auto_field = "django.db.models.BigAutoField"

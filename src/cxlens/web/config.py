@@ -1,0 +1,268 @@
+"""Settings of the web app: where they come from and how they become Django settings.
+
+Every value has a documented default (see docs/web.md) and can be set by an environment variable:
+
+=========================  ==================================================================
+CXLENS_SECRET_KEY          signing key; default: generated on first start and kept in
+                           ``DIR/app/secret_key`` (file mode 0600)
+CXLENS_ALLOWED_HOSTS       comma-separated host names the server answers to; default: the
+                           bound host plus localhost and 127.0.0.1
+CXLENS_DATABASE_URL        app database; default: the workspace setting ``app_database_url``
+                           (``sqlite:///app/cxlens.sqlite3``: SQLite in ``DIR/app/``); others as
+                           ``sqlite:////absolute/path.db``, ``sqlite:///path/relative/to/DIR.db``
+                           or ``postgresql://user:password@host:5432/name``
+CXLENS_SECURE_COOKIES      ``true``/``false``; default: true unless the server is bound to a
+                           loopback address (plain HTTP on one's own machine)
+CXLENS_LOGIN_ATTEMPTS      failed logins per user name and address before a lock-out (5)
+CXLENS_LOCKOUT_MINUTES     how long a lock-out lasts (15)
+=========================  ==================================================================
+
+Django is configured only when :func:`cxlens.web.setup` is called, never on import, so the rest
+of cxlens (and its tests) runs without Django.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from cxlens.errors import CxlensInputError, MissingDependencyError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SECRET_FILE = "secret_key"
+SQLITE_FILE = "cxlens.sqlite3"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Everything the Django project needs to know, resolved from the workspace and environment."""
+
+    workspace: Path
+    secret_key: str
+    allowed_hosts: tuple[str, ...]
+    database: dict[str, Any]
+    secure_cookies: bool
+    login_attempts: int = 5
+    lockout: timedelta = timedelta(minutes=15)
+    debug: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load_config(workspace: Path, *, host: str = "127.0.0.1", env: dict[str, str] | None = None) -> WebConfig:
+    """Resolve the settings for serving ``workspace`` bound to ``host``."""
+    env = dict(os.environ if env is None else env)
+    workspace = workspace.resolve()
+    app_dir = workspace / "app"
+    app_dir.mkdir(parents=True, exist_ok=True)
+    return WebConfig(
+        workspace=workspace,
+        secret_key=env.get("CXLENS_SECRET_KEY") or secret_key(app_dir),
+        allowed_hosts=allowed_hosts(env.get("CXLENS_ALLOWED_HOSTS"), host),
+        database=database_settings(env.get("CXLENS_DATABASE_URL") or _workspace_database_url(workspace), workspace),
+        secure_cookies=_bool(env.get("CXLENS_SECURE_COOKIES"), "CXLENS_SECURE_COOKIES", host not in LOOPBACK),
+        login_attempts=_int(env.get("CXLENS_LOGIN_ATTEMPTS"), "CXLENS_LOGIN_ATTEMPTS", 5),
+        lockout=timedelta(minutes=_int(env.get("CXLENS_LOCKOUT_MINUTES"), "CXLENS_LOCKOUT_MINUTES", 15)),
+    )
+
+
+def secret_key(app_dir: Path) -> str:
+    """The workspace's signing key, generated once and kept readable by its owner only."""
+    path = app_dir / SECRET_FILE
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    key = secrets.token_urlsafe(50)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key)
+    return key
+
+
+def allowed_hosts(value: str | None, host: str) -> tuple[str, ...]:
+    if value:
+        return tuple(h.strip() for h in value.split(",") if h.strip())
+    hosts = ["localhost", "127.0.0.1", "[::1]"]
+    if host not in LOOPBACK and host not in {"0.0.0.0", "::"}:
+        hosts.append(host)
+    return tuple(hosts)
+
+
+def _workspace_database_url(workspace: Path) -> str | None:
+    from cxlens import workspace as ws_module
+
+    if not ws_module.is_workspace(workspace):
+        return None
+    return str(ws_module.open_workspace(workspace).settings.get("app_database_url") or "") or None
+
+
+def database_settings(url: str | None, workspace: Path) -> dict[str, Any]:
+    """Django's DATABASES['default'] for an app database URL (SQLite or PostgreSQL).
+
+    Relative SQLite paths are relative to the workspace folder, as in the ``app_database_url``
+    setting; without a URL the database is ``DIR/app/cxlens.sqlite3``.
+    """
+    if not url:
+        return _sqlite(workspace / "app" / SQLITE_FILE)
+    parsed = urlparse(url)
+    scheme = parsed.scheme.lower()
+    if scheme == "sqlite":
+        # As in SQLAlchemy: sqlite:////abs/path.db (four slashes) or sqlite:///relative.db (to DIR).
+        raw = url.split("://", 1)[1]
+        path = Path(raw[1:] if raw.startswith("/") else raw)
+        return _sqlite(path if path.is_absolute() else workspace / path)
+    if scheme in {"postgres", "postgresql"}:
+        _require_psycopg()
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": parsed.path.lstrip("/"),
+            "USER": unquote(parsed.username or ""),
+            "PASSWORD": unquote(parsed.password or ""),
+            "HOST": parsed.hostname or "",
+            "PORT": str(parsed.port or ""),
+            "CONN_MAX_AGE": 60,
+        }
+    raise CxlensInputError(
+        f"The app database URL (CXLENS_DATABASE_URL or the 'app_database_url' setting) must start with "
+        f"sqlite:// or postgresql://. Got {url!r} instead."
+    )
+
+
+def _sqlite(path: Path) -> dict[str, Any]:
+    # WAL lets readers proceed while a request writes; the timeout waits out short write locks.
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"},
+    }
+
+
+def _require_psycopg() -> None:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError(
+            "A PostgreSQL app database needs the psycopg driver. Install it with: pip install 'psycopg[binary]'"
+        ) from None
+
+
+def _bool(value: str | None, name: str, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    text = value.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise CxlensInputError(f"{name} must be true or false. Got {value!r} instead.")
+
+
+def _int(value: str | None, name: str, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise CxlensInputError(f"{name} must be a positive whole number. Got {value!r} instead.")
+    return number
+
+
+def django_settings(config: WebConfig) -> dict[str, Any]:
+    """The Django settings of the cxlens web app (passed to ``settings.configure``)."""
+    return {
+        "DEBUG": config.debug,
+        "SECRET_KEY": config.secret_key,
+        "ALLOWED_HOSTS": list(config.allowed_hosts),
+        "ROOT_URLCONF": "cxlens.web.urls",
+        "INSTALLED_APPS": [
+            "django.contrib.admin",
+            "django.contrib.auth",
+            "django.contrib.contenttypes",
+            "django.contrib.sessions",
+            "django.contrib.messages",
+            "django.contrib.staticfiles",
+            "axes",
+            "cxlens.web.apps.CxlensWebConfig",
+        ],
+        "MIDDLEWARE": [
+            "django.middleware.security.SecurityMiddleware",
+            "whitenoise.middleware.WhiteNoiseMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+            # Last, as django-axes asks: it turns a lock-out into the lock-out response.
+            "axes.middleware.AxesMiddleware",
+        ],
+        "AUTHENTICATION_BACKENDS": [
+            "axes.backends.AxesStandaloneBackend",
+            "django.contrib.auth.backends.ModelBackend",
+        ],
+        "DATABASES": {"default": config.database},
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "TEMPLATES": [{
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "DIRS": [],
+            "APP_DIRS": True,
+            "OPTIONS": {"context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "cxlens.web.views.context",
+            ]},
+        }],
+        "STATIC_URL": "/static/",
+        # whitenoise serves the packaged files straight from the installed apps (no collectstatic
+        # step to forget); the set of files is read once at start.
+        "WHITENOISE_USE_FINDERS": True,
+        "WHITENOISE_AUTOREFRESH": False,
+        "LOGIN_URL": "/login/",
+        "LOGIN_REDIRECT_URL": "/",
+        "LOGOUT_REDIRECT_URL": "/login/",
+        "SESSION_COOKIE_SECURE": config.secure_cookies,
+        "CSRF_COOKIE_SECURE": config.secure_cookies,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "CSRF_COOKIE_SAMESITE": "Lax",
+        "CSRF_FAILURE_VIEW": "cxlens.web.views.csrf_failure",
+        "SESSION_COOKIE_AGE": 8 * 3600,
+        "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        "SECURE_REFERRER_POLICY": "same-origin",
+        "X_FRAME_OPTIONS": "DENY",
+        "AUTH_PASSWORD_VALIDATORS": [
+            {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+            {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+             "OPTIONS": {"min_length": 10}},
+            {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+            {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+        ],
+        "USE_TZ": True,
+        "TIME_ZONE": "UTC",
+        "AXES_FAILURE_LIMIT": config.login_attempts,
+        "AXES_COOLOFF_TIME": config.lockout,
+        "AXES_LOCKOUT_PARAMETERS": [["username", "ip_address"]],
+        "AXES_RESET_ON_SUCCESS": True,
+        "AXES_LOCKOUT_TEMPLATE": "cxlens/locked.html",
+        "AXES_VERBOSE": False,
+        "CXLENS_WORKSPACE": str(config.workspace),
+        # API batches are JSON bodies; files sent by 'cxlens import' are streamed to disk.
+        "DATA_UPLOAD_MAX_MEMORY_SIZE": 64 * 2**20,
+        "FILE_UPLOAD_MAX_MEMORY_SIZE": 4 * 2**20,
+        "FILE_UPLOAD_TEMP_DIR": str(config.workspace / "tmp"),
+        "LOGGING": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "handlers": {"console": {"class": "logging.StreamHandler"}},
+            "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR"},
+                        "axes": {"handlers": ["console"], "level": "WARNING"}},
+        },
+        **config.extra,
+    }

@@ -1,0 +1,234 @@
+"""Pages: login, project list, overview, metric explorer, customer 360, health check.
+
+Views parse the request, call :mod:`cxlens.web.pages` (which calls the metric runners) and
+render a template. No figure is computed here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from cxlens.errors import CxlensError, CxlensInputError
+from cxlens.web import charts, manage, pages
+from cxlens.web.models import Project
+from cxlens.web.projects import POOL, AccessDenied, ProjectNotFound, project_for_user, visible_projects
+from cxlens.web.roles import Permission, Role
+
+CACHE_SECONDS = 300
+TIMELINE_EVENTS = 100
+
+
+def context(request: HttpRequest) -> dict[str, Any]:
+    """Template context of every page: the projects the user may open."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"my_projects": list(visible_projects(user))}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def project_view(permission: Permission) -> Callable[..., Any]:
+    """Resolve ``slug`` to a project the logged-in user may use with ``permission``."""
+    def decorate(fn: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(fn)
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                project, role = project_for_user(request.user, slug, permission)
+            except ProjectNotFound:
+                raise Http404(f"No project {slug!r}") from None
+            except AccessDenied as exc:
+                return render(request, "cxlens/error.html", {"title": "Not allowed", "message": str(exc)}, status=403)
+            request.project, request.role = project, role  # type: ignore[attr-defined]
+            return fn(request, project, *args, **kwargs)
+        return wrapper
+    return decorate
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and readiness: the app database answers."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1")
+    from cxlens import __version__
+
+    return JsonResponse({"status": "ok", "version": __version__})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    projects = list(visible_projects(request.user))
+    if len(projects) == 1:
+        return redirect("overview", slug=projects[0].slug)
+    return render(request, "cxlens/home.html", {"projects": projects})
+
+
+def _data_version(project: Project) -> int:
+    with POOL.use(project) as ws:
+        latest = ws.table("_imports").import_id.max().execute()
+    return int(latest) if latest is not None else 0
+
+
+@project_view(Permission.READ)
+def overview(request: HttpRequest, project: Project) -> HttpResponse:
+    try:
+        window = pages.Window.parse(request.GET.get("period"), request.GET.get("until"), utcnow())
+    except CxlensError as exc:
+        return render(request, "cxlens/error.html", {"title": "Invalid period", "message": str(exc)}, status=400)
+    key = f"overview:{project.pk}:{_data_version(project)}:{window.days}:{window.until}"
+    data = cache.get(key)
+    if data is None:
+        with POOL.use(project) as ws:
+            data = pages.overview(ws, window)
+        cache.set(key, data, CACHE_SECONDS)
+    trends = [(f.label, charts.line_chart([charts.Series(f.label, tuple(charts.Point(str(p), v, lo, hi)
+                                                                          for p, v, lo, hi in f.trend))],
+                                            unit=f.unit, title=f"{f.label} by month", height=220))
+              for f in (*data.headline, data.volume)]
+    return render(request, "cxlens/overview.html", {
+        "project": project, "data": data, "trends": trends, "periods": pages.PERIODS, "nav": "overview",
+    })
+
+
+@project_view(Permission.READ)
+def explorer(request: HttpRequest, project: Project) -> HttpResponse:
+    ctx: dict[str, Any] = {
+        "project": project, "nav": "explore", "params": request.GET, "where_text": request.GET.get("where", ""),
+        "metrics": [(m, pages.LABELS[m]) for m in pages.EXPLORER_METRICS],
+        "grains": ("day", "week", "month", "quarter", "year"),
+    }
+    with POOL.use(project) as ws:
+        ctx["columns"] = pages.breakdown_columns(ws)
+        if "metric" not in request.GET:
+            return render(request, "cxlens/explorer.html", ctx)
+        try:
+            query = pages.ExplorerQuery.from_params(request.GET)
+            result = query.run(ws, utcnow())
+        except CxlensError as exc:
+            ctx["error"] = str(exc)
+            return render(request, "cxlens/explorer.html", ctx, status=400)
+    records = result.to_records()
+    if request.GET.get("format") == "csv":
+        return _csv_response(records, f"{project.slug}-{result.metric}.csv")
+    unit = pages.UNITS.get(result.metric, "")
+    if query.grain:
+        chart = charts.line_chart(charts.series_from_records(records, query.by), unit=unit, title=result.metric)
+    else:
+        points = [charts.Point(" / ".join(str(r.get(b)) for b in query.by) or "all", r.get("value"),
+                               r.get("ci_low"), r.get("ci_high")) for r in records]
+        chart = charts.bar_chart(points, unit=unit, title=result.metric)
+    export = request.GET.copy()
+    export["format"] = "csv"
+    ctx.update(result=result, result_label=pages.LABELS.get(result.metric, result.metric), records=records,
+               headers=list(records[0]) if records else [], chart=chart, query=query,
+               export_query=export.urlencode())
+    return render(request, "cxlens/explorer.html", ctx)
+
+
+def _csv_response(records: list[dict[str, Any]], filename: str) -> HttpResponse:
+    buf = io.StringIO()
+    if records:
+        writer = csv.DictWriter(buf, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@project_view(Permission.READ)
+def customers(request: HttpRequest, project: Project) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    with POOL.use(project) as ws:
+        found = pages.find_customers(ws, q) if q else []
+    if len(found) == 1 and q:
+        return redirect("customer", slug=project.slug, customer_id=found[0]["customer_id"])
+    return render(request, "cxlens/customers.html", {"project": project, "q": q, "found": found,
+                                                     "nav": "customers"})
+
+
+@project_view(Permission.READ)
+def customer(request: HttpRequest, project: Project, customer_id: str) -> HttpResponse:
+    with POOL.use(project) as ws:
+        try:
+            clv = pages.customer_clv(ws, customer_id)
+        except CxlensError:
+            clv = None
+        profile = pages.customer_profile(ws, customer_id, limit=TIMELINE_EVENTS, clv=clv)
+    if profile is None:
+        raise Http404(f"No customer {customer_id!r}")
+    return render(request, "cxlens/customer.html", {"project": project, "profile": profile, "nav": "customers"})
+
+
+@project_view(Permission.MANAGE)
+def settings_page(request: HttpRequest, project: Project) -> HttpResponse:
+    """Members and API keys of the project (admins only)."""
+    ctx: dict[str, Any] = {"project": project, "nav": "settings", "roles": [r.value for r in Role]}
+    if request.method == "POST":
+        try:
+            outcome = _settings_action(request, project)
+        except CxlensError as exc:
+            ctx["error"] = str(exc)
+        else:
+            if outcome is None:
+                return redirect("settings", slug=project.slug)
+            ctx["new_key"] = outcome
+    ctx.update(members=manage.members(project), keys=manage.keys(project))
+    response = render(request, "cxlens/settings.html", ctx, status=400 if "error" in ctx else 200)
+    response["Cache-Control"] = "no-store"  # a new key's secret is on this page once
+    return response
+
+
+def _settings_action(request: HttpRequest, project: Project) -> Any:
+    action, form = request.POST.get("action"), request.POST
+    if action == "set_role":
+        manage.set_role(project, form.get("username", ""), form.get("role", ""))
+    elif action == "remove_member":
+        manage.remove_member(project, form.get("username", ""))
+    elif action == "create_key":
+        return manage.create_key(project, form.get("name", ""), form.getlist("scopes"), request.user)
+    elif action == "revoke_key":
+        manage.revoke_key(project, form.get("prefix", ""))
+    else:
+        raise CxlensInputError(f"Unknown action {action!r}.")
+    return None
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        from cxlens.web.api import api_not_found
+
+        return api_not_found(request, exception)
+    return render(request, "cxlens/error.html", {"title": "Not found",
+                                                 "message": "This page does not exist or is not visible to you."},
+                  status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        from cxlens.web.api import error_response
+
+        return error_response(500, "internal_error", "The server failed to handle this request; the error is in "
+                                                     "the server's log.")
+    return render(request, "cxlens/error.html", {"title": "Something went wrong",
+                                                 "message": "The error is in the server's log."}, status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "cxlens/error.html", {"title": "Form expired",
+                                                 "message": "Reload the page and submit again."}, status=403)

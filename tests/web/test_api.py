@@ -1,0 +1,176 @@
+"""The REST API: ingest through the import pipeline, metrics from the same runner as the CLI,
+and roles/scopes enforced on every operation listed in the OpenAPI document."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from .conftest import NOW, UNTIL, WebApp, bearer, require_web
+
+require_web()
+
+
+def post_rows(app: WebApp, table: str, rows: list[dict[str, Any]], key: str = "ingest", **extra: Any) -> Any:
+    return app.client().post(f"/api/projects/main/ingest/{table}", {"rows": rows, **extra},
+                             content_type="application/json", headers=bearer(app.keys[key]))
+
+
+def status_rows(app: WebApp, table: str) -> int:
+    body = app.client().get("/api/projects/main/status", headers=bearer(app.keys["read"])).json()
+    return {t["table"]: t for t in body["tables"]}[table]["rows"]
+
+
+def test_ingest_validates_quarantines_and_is_idempotent(app: WebApp) -> None:
+    before = status_rows(app, "responses")
+    rows = [
+        {"response_id": "api-r1", "submitted_at": "2026-11-20T09:30:00", "customer_id": "C0000001", "nps": 10,
+         "comment": "Quick fix"},
+        {"response_id": "api-r2", "submitted_at": "2026-11-21", "nps": "3", "touchpoint": "support_chat"},
+        {"response_id": "api-r3", "submitted_at": "2026-11-21", "nps": 11},
+        {"response_id": "api-r4", "submitted_at": "not a date", "nps": 5},
+    ]
+    first = post_rows(app, "responses", rows, source="pytest batch")
+    assert first.status_code == 200, first.content
+    report = first.json()
+    assert {k: report[k] for k in ("table", "read", "accepted", "rejected", "duplicates", "source")} == {
+        "table": "responses", "read": 4, "accepted": 2, "rejected": 2, "duplicates": 0, "source": "pytest batch"}
+    assert status_rows(app, "responses") == before + 2  # durable before the answer: visible at once
+    quarantined = app.client().get(f"/api/projects/main/quarantine/responses?import_id={report['import_id']}",
+                                   headers=bearer(app.keys["read"])).json()
+    assert sorted((q["line"], q["column_name"]) for q in quarantined) == [(3, "nps"), (4, "submitted_at")]
+    again = post_rows(app, "responses", rows).json()
+    assert (again["accepted"], again["duplicates"], again["rejected"]) == (0, 2, 2)
+    assert status_rows(app, "responses") == before + 2
+
+
+def test_ingest_conflicts_follow_on_conflict(app: WebApp) -> None:
+    post_rows(app, "customers", [{"customer_id": "api-c1", "segment": "smb"}])
+    changed = [{"customer_id": "api-c1", "segment": "enterprise"}]
+    rejected = post_rows(app, "customers", changed).json()
+    assert (rejected["conflicts"], rejected["rejected"], rejected["updated"]) == (1, 1, 0)
+    updated = post_rows(app, "customers", changed, on_conflict="update").json()
+    assert (updated["conflicts"], updated["updated"]) == (1, 1)
+
+
+def test_json_values_of_every_kind_become_text(app: WebApp) -> None:
+    r = post_rows(app, "interactions", [{
+        "event_id": "api-e1", "customer_id": "C0000002", "occurred_at": "2026-11-22T08:00:00", "touchpoint": "tv_app",
+        "properties": {"screen": "home", "items": [1, 2]}, "duration_ms": 1200, "flagged": True}])
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+    assert r.json()["new_columns"] == ["flagged"]
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"by": ["segment"], "grain": "quarter", "since": "2025-06-01"},
+    {"by": ["touchpoint"], "compare": "previous", "since": "2026-08-01", "until": UNTIL},
+    {"where": {"country": ["DE", "FR"]}, "confidence": 0.9},
+])
+def test_metrics_equal_the_python_api(app: WebApp, options: dict[str, Any]) -> None:
+    from cxlens.web.projects import POOL
+
+    query: list[tuple[str, str]] = [("now", NOW.isoformat())]
+    for name, value in options.items():
+        if name == "where":
+            query += [("where", f"{col}={v}") for col, vals in value.items() for v in vals]
+        elif isinstance(value, list):
+            query += [(name, v) for v in value]
+        else:
+            query.append((name, str(value)))
+    qs = "&".join(f"{k}={v}" for k, v in query).replace("+", "%2B")
+    r = app.client().get(f"/api/projects/main/metrics/nps?{qs}", headers=bearer(app.keys["read"]))
+    assert r.status_code == 200, r.content
+    with POOL.use(app.projects["main"]) as ws:
+        expected = ws.metric("nps", now=NOW, **options)
+    assert r.json()["rows"] == expected.to_records()
+    assert r.json()["definition"] == expected.definition
+    assert len(expected.rows) > 0
+
+
+def test_file_import_endpoint(app: WebApp, tmp_path: Any) -> None:
+    data = tmp_path / "orders.csv"
+    data.write_text("order_id,customer_id,ordered_at,amount\nAPI-O1,C0000003,2026-11-01,19.90\n"
+                    "API-O2,C0000003,2026-11-02,abc\n")
+    with data.open("rb") as fh:
+        r = app.client().post("/api/projects/main/imports", {"table": "orders", "file": fh},
+                              headers=bearer(app.keys["ingest"]))
+    assert r.status_code == 200, r.content
+    report = r.json()
+    assert (report["source"], report["format"], report["accepted"], report["rejected"]) == ("orders.csv", "csv", 1, 1)
+
+
+def test_customer_profile_endpoint(app: WebApp) -> None:
+    body = app.client().get("/api/projects/main/customers/C0000001", headers=bearer(app.keys["read"])).json()
+    assert body["customer_id"] == "C0000001"
+    assert body["counts"]["interactions"] > 0
+    times = [e["at"] for e in body["timeline"]]
+    assert times == sorted(times, reverse=True)
+
+
+def test_projects_list_per_caller(app: WebApp) -> None:
+    assert [p["slug"] for p in app.client().get("/api/projects", headers=bearer(app.keys["other"])).json()] == ["other"]
+    assert [p["slug"] for p in app.client("ana").get("/api/projects").json()] == ["main"]
+    assert [p["slug"] for p in app.client("oscar").get("/api/projects").json()] == ["other"]
+
+
+# ------------------------------------------------------------------ every operation is guarded
+
+
+def operations(app: WebApp) -> list[tuple[str, str, dict[str, Any]]]:
+    doc = app.client().get("/api/openapi.json").json()
+    return [(method, path, op) for path, item in doc["paths"].items() for method, op in item.items()]
+
+
+def concrete(path: str) -> str:
+    values = {"project": "main", "table": "responses", "metric": "nps", "customer_id": "C0000001"}
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+
+
+def test_openapi_document(app: WebApp) -> None:
+    doc = app.client().get("/api/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    paths = set(doc["paths"])
+    assert {"/api/projects/{project}/ingest/{table}", "/api/projects/{project}/metrics/{metric}",
+            "/api/projects/{project}/imports", "/api/projects/{project}/status"} <= paths
+    for method, path, op in operations(app):
+        assert op.get("security"), f"{method} {path} declares no authentication"
+        assert "401" in op["responses"] and "403" in op["responses"], f"{method} {path}"
+
+
+def test_every_operation_refuses_anonymous_callers(app: WebApp) -> None:
+    for method, path, _op in operations(app):
+        r = getattr(app.client(), method)(concrete(path))
+        assert r.status_code == 401, f"{method} {path}: {r.status_code}"
+        assert r.json()["error"]["code"] == "not_authenticated"
+
+
+def valid_body(method: str, path: str) -> dict[str, Any]:
+    """A well-formed body, so that only the permission can fail (validation runs before the operation)."""
+    if method != "post":
+        return {}
+    if path.endswith("/imports"):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return {"data": {"table": "responses", "file": SimpleUploadedFile("g.csv", b"response_id,submitted_at\n")}}
+    return {"data": {"rows": [{"response_id": "guard"}]}, "content_type": "application/json"}
+
+
+def test_every_operation_enforces_its_permission(app: WebApp) -> None:
+    """A viewer and a read-only key may call GET operations only; an ingest-only key no GET operation."""
+    for method, path, _op in operations(app):
+        url = concrete(path)
+        for caller in ("viewer", "read-key", "ingest-key"):
+            client = app.client("vic") if caller == "viewer" else app.client()
+            headers = {} if caller == "viewer" else bearer(app.keys["read" if caller == "read-key" else "ingest"])
+            r = getattr(client, method)(url, headers=headers, **valid_body(method, path))
+            allowed = (method == "get") != (caller == "ingest-key")
+            if path == "/api/projects":  # lists what the caller may see; needs no permission
+                continue
+            if allowed:
+                assert r.status_code != 403, f"{caller} {method} {path}: {r.content!r}"
+            else:
+                assert r.status_code == 403, f"{caller} {method} {path}: {r.status_code} {r.content!r}"
+                assert r.json()["error"]["code"] == "forbidden"
