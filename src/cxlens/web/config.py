@@ -189,6 +189,7 @@ def django_settings(config: WebConfig) -> dict[str, Any]:
             "django.contrib.staticfiles",
             "axes",
             "cxlens.web.apps.CxlensWebConfig",
+            "cxlens.web.surveys.apps.SurveysConfig",
         ],
         "MIDDLEWARE": [
             "django.middleware.security.SecurityMiddleware",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from cxlens.web import views
 from cxlens.web.api import api
@@ -18,6 +18,7 @@ urlpatterns = [
     path("p/<slug:slug>/customers/", views.customers, name="customers"),
     path("p/<slug:slug>/customers/<str:customer_id>/", views.customer, name="customer"),
     path("p/<slug:slug>/settings/", views.settings_page, name="settings"),
+    path("", include("cxlens.web.surveys.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SurveysConfig(AppConfig):
+    name = "cxlens.web.surveys"
+    label = "cxsurveys"
+    verbose_name = "cxlens surveys"
+    default_auto_field = "django.db.models.BigAutoField"
