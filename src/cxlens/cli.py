@@ -12,6 +12,7 @@ import click
 from cxlens import settings as settings_registry
 from cxlens import workspace as ws_module
 from cxlens.cli_support import _run, format_option, print_rows, workspace_option
+from cxlens.journey.cli import journey as journey_group
 from cxlens.schema import TABLES
 from cxlens.signals.cli import signals as signals_command
 from cxlens.text.cli import text as text_group
@@ -438,6 +439,7 @@ def schema(table: str | None, fmt: str) -> None:
 text_group.add_command(text_analyze)
 main.add_command(text_group)
 main.add_command(signals_command)
+main.add_command(journey_group)
 for _web_command in WEB_COMMANDS:
     main.add_command(_web_command)
 

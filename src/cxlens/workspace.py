@@ -250,6 +250,36 @@ class Workspace:
         """Metric anomalies and emerging themes with their evidence (see docs/signals.md)."""
         return detect_signals(self, now=now or datetime.now(UTC), **options)
 
+    def funnel(self, steps: Any, *, now: datetime | None = None, **options: Any) -> Any:
+        """Window funnel over interactions (see docs/journeys.md)."""
+        from cxlens.journey import run_funnel  # noqa: PLC0415 - journey imports workspace
+
+        return run_funnel(self, steps, now=now, **options)
+
+    def journey_map(self, *, now: datetime | None = None, **options: Any) -> Any:
+        """The data-driven journey map: stages x touchpoints, volume, conversion, experience."""
+        from cxlens.journey import build_journey_map  # noqa: PLC0415
+
+        return build_journey_map(self, now=now, **options)
+
+    def pain_points(self, *, now: datetime | None = None, **options: Any) -> Any:
+        """Touchpoints ranked by customers affected by poor scores and drop-off, with evidence."""
+        from cxlens.journey import pain_point_ranking  # noqa: PLC0415
+
+        return pain_point_ranking(self, now=now, **options)
+
+    def paths(self, anchor: str, *, now: datetime | None = None, **options: Any) -> Any:
+        """Most frequent paths after (or before) a touchpoint; Sankey data."""
+        from cxlens.journey import top_paths  # noqa: PLC0415
+
+        return top_paths(self, anchor, now=now, **options)
+
+    def stuck(self, days: float, *, now: datetime | None = None, **options: Any) -> Any:
+        """Customers in a stage for longer than ``days``."""
+        from cxlens.journey import stuck_customers  # noqa: PLC0415
+
+        return stuck_customers(self, days, now=now, **options)
+
     def _tables(self) -> dict[str, ibis.Table]:
         return {name: self.table(name) for name in TABLES}
 
