@@ -19,7 +19,9 @@ from cxlens.text.sentiment import (
     CX_PHRASES,
     LABELS,
     SentimentScore,
+    emoji_as_words,
     label_for,
+    lexicon_polarity,
     prepare_cx,
     score,
     score_text,
@@ -139,6 +141,22 @@ def test_batch_shapes_and_errors() -> None:
         score(["x"], lexicon="afinn")  # type: ignore[arg-type]
     with pytest.raises(CxlensInputError, match="language='fr'"):
         score(["x"], language="fr")  # type: ignore[arg-type]
+
+
+def test_lexicon_is_the_default_model() -> None:
+    texts = ["The agent was very helpful", "I was on hold for an hour", "", "El pedido llegó tarde"]
+    assert score(texts, model="lexicon") == score(texts)
+    assert score_text("great", model="lexicon", lexicon="vader") == score_text("great", lexicon="vader")
+    assert lexicon_polarity("cx")("I was on hold for an hour") == score_text("I was on hold for an hour").score
+    assert lexicon_polarity("vader")("good") == 0.4404  # VADER 3.3.2's compound score for "good"
+    with pytest.raises(CxlensInputError, match="lexicon='afinn'"):
+        lexicon_polarity("afinn")
+
+
+def test_emoji_as_words_for_models_without_emoji() -> None:
+    assert emoji_as_words("Delivery came today 😡") == "Delivery came today  pouting face "
+    assert emoji_as_words("love it ❤️👍🏽") == "love it  red heart  thumbs up "  # selector and skin tone dropped
+    assert emoji_as_words("plain text") == "plain text"
 
 
 # --- the published ground truth ----------------------------------------------------------------

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import write
@@ -134,3 +135,67 @@ def test_wrong_encoding_is_explained(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--encoding" in result.stderr
     ok = runner.invoke(text, ["sentiment", str(path), "--text-column", "comment", "--encoding", "cp1252"])
     assert ok.exit_code == 0, ok.output
+
+
+# --- the embedding model and heads fitted to rated texts -------------------------------------------
+
+RATED_CSV = "id,review,stars\n" + "".join(f"{i},{t},{r}\n" for i, (t, r) in enumerate([
+    ("Absolutely love this and it works perfectly", 5), ("Great value and fast shipping", 5),
+    ("Excellent support that solved it in minutes", 5), ("Best purchase I made this year", 5),
+    ("Really happy with the quality", 5), ("Good product that arrived on time", 4), ("Nice and does what it says", 4),
+    ("Pretty good overall with a few small issues", 4), ("Works well after a firmware update", 4),
+    ("It is okay and nothing special", 3), ("Average quality for the price", 3), ("Arrived but not tried yet", 3),
+    ("Fast delivery but flimsy", 3), ("Not great as the battery drains quickly", 2),
+    ("Disappointed because it stopped working after a week", 2), ("The instructions are confusing", 2),
+    ("Slow delivery and poor packaging", 2), ("Terrible and it broke on the first day", 1),
+    ("Awful customer service and never buying again", 1), ("Complete waste of money", 1),
+    ("Still waiting for my refund after a month", 1), ("Worst product ever so do not buy", 1),
+    ("Charged twice and nobody answers", 1), ("Lovely design and very comfortable", 5), ("No rating given", ""),
+], start=1))
+
+
+def test_sentiment_with_the_embedding_model(tmp_path: Path) -> None:
+    pytest.importorskip("sentence_transformers", reason="the embedding model needs the text extra")
+    result = runner.invoke(text, ["sentiment", str(comments(tmp_path)), "--text-column", "comment",
+                                  "--id-column", "response_id", "--format", "json", "--model", "embedding"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["label"] for r in rows] == ["positive", "negative", "empty", "unsupported_language"]
+    assert list(rows[0]) == ["response_id", "score", "label", "language", "reason"]
+
+
+def test_sentiment_fit_then_score_with_the_head(tmp_path: Path) -> None:
+    pytest.importorskip("sentence_transformers", reason="the embedding model needs the text extra")
+    rated = write(tmp_path / "rated.csv", RATED_CSV)
+    head = tmp_path / "head.json"
+    result = runner.invoke(text, ["sentiment-fit", str(rated), "--text-column", "review", "--rating-column", "stars",
+                                  "--scale", "1,5", "--out", str(head)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"Fitted a sentiment head on 24 of 25 rows \(ratings 1\.\.5 mapped to -1\.\.1", result.stderr)
+    assert json.loads(head.read_text(encoding="utf-8"))["rating_scale"] == [1.0, 5.0]
+    scored = runner.invoke(text, ["sentiment", str(comments(tmp_path)), "--text-column", "comment",
+                                  "--format", "json", "--model", str(head)])
+    assert scored.exit_code == 0, scored.output
+    assert [r["label"] for r in json.loads(scored.stdout)] == ["positive", "negative", "empty",
+                                                               "unsupported_language"]
+
+
+def test_sentiment_model_errors_exit_2(tmp_path: Path) -> None:
+    rated = write(tmp_path / "rated.csv", RATED_CSV)
+    bad = write(tmp_path / "bad.csv", RATED_CSV.replace(",5\n", ",five\n", 1))
+    cases = [
+        (["sentiment", str(comments(tmp_path)), "--text-column", "comment", "--model", "bert"],
+         "model='bert' is not allowed"),
+        (["sentiment", str(comments(tmp_path)), "--text-column", "comment", "--model", str(tmp_path / "no.json")],
+         "does not exist"),
+        (["sentiment-fit", str(rated), "--text-column", "review", "--rating-column", "stars", "--scale", "1-5",
+          "--out", str(tmp_path / "h.json")], "--scale '1-5' is not allowed"),
+        (["sentiment-fit", str(rated), "--text-column", "review", "--rating-column", "score",
+          "--out", str(tmp_path / "h.json")], "column 'score' is not in"),
+        (["sentiment-fit", str(bad), "--text-column", "review", "--rating-column", "stars",
+          "--out", str(tmp_path / "h.json")], "rating 'five' of text 1 is not a number"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(text, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.stderr and "Traceback" not in result.output, (args, result.stderr)

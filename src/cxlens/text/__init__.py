@@ -28,11 +28,19 @@ from cxlens.text.sentiment import (
     LABELS,
     SUPPORTED_LANGUAGES,
     SentimentScore,
+    emoji_as_words,
     score,
     score_text,
 )
+from cxlens.text.sentiment_model import EmbeddingSentiment, SentimentHead, fit_head, load_head, save_head
 
 __all__ = [
+    "EmbeddingSentiment",
+    "SentimentHead",
+    "emoji_as_words",
+    "fit_head",
+    "load_head",
+    "save_head",
     "CX_EMOJI",
     "CX_LEXICON",
     "CX_NEUTRAL",

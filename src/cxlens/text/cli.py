@@ -1,5 +1,7 @@
 """``cxlens text``: sentiment, emotions, language and PII redaction on any CSV file (no workspace).
 
+``sentiment-fit`` fits the embedding sentiment model to rated texts (a head file for ``--model``).
+
 Register with ``main.add_command(text)``. Commands only read the file, call ``cxlens.text`` and
 print; errors the user can fix exit with code 2 and an ``Error: ...`` line on stderr.
 """
@@ -18,11 +20,12 @@ from typing import Any
 import click
 
 from cxlens.cli_support import _run, print_rows
-from cxlens.errors import ImportFileError
+from cxlens.errors import CxlensInputError, ImportFileError
 from cxlens.text.emotions import emotions as emotions_of
 from cxlens.text.language import detect_languages
 from cxlens.text.pii import KINDS, check_kinds, redact_many
 from cxlens.text.sentiment import score, unsupported_reason
+from cxlens.text.sentiment_model import fit_head, save_head
 
 _DELIMITERS = ",;\t|"
 
@@ -123,14 +126,58 @@ def text() -> None:
 
 @text.command(name="sentiment")
 @_common_options
+@click.option("--model", default="lexicon", show_default=True,
+              help="'lexicon' (VADER with the customer-experience extension, fast), 'embedding' (sentence "
+                   "embeddings blended with the lexicon; better on longer, review-like texts, needs the text "
+                   "extra) or the path of a head file written by `cxlens text sentiment-fit`.")
 def sentiment_command(file: Path, text_column: str, id_column: str | None, language: str, fmt: str,
-                      encoding: str) -> None:
+                      encoding: str, model: str) -> None:
     """Score the sentiment of each text in FILE: score in [-1, 1] and a label."""
     def run() -> None:
         data = read_csv(file, [c for c in (text_column, id_column) if c], encoding)
-        results = score([r[text_column] for r in data.rows], language=language)  # type: ignore[arg-type]
+        results = score([r[text_column] for r in data.rows], language=language, model=model)  # type: ignore[arg-type]
         _emit([{key: value, **res.to_dict()} for (key, value), res in zip(_keys(data, id_column), results)], fmt)
     _run(run)
+
+
+@text.command(name="sentiment-fit")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--text-column", required=True, help="Column holding the text.")
+@click.option("--rating-column", required=True,
+              help="Column holding each text's rating by a person (stars, CSAT, -1..1...); blank rows are skipped.")
+@click.option("--scale", help="Lowest and highest possible rating, e.g. 1,5 (default: the lowest and highest "
+                              "found). The middle of the scale is neutral.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the head (JSON) here; use it with `cxlens text sentiment --model FILE`.")
+@click.option("--encoding", default="utf-8-sig", show_default=True, help="Encoding of FILE.")
+def sentiment_fit_command(file: Path, text_column: str, rating_column: str, scale: str | None, out: Path,
+                          encoding: str) -> None:
+    """Fit the embedding sentiment model to rated texts of FILE (calibration to your own feedback)."""
+    def run() -> None:
+        data = read_csv(file, [text_column, rating_column], encoding)
+        ratings = [r[rating_column].strip() or None for r in data.rows]
+        head = fit_head([r[text_column] for r in data.rows], ratings, scale=_parse_scale(scale),
+                        source=f"{file.name}: {text_column} rated by {rating_column}")
+        save_head(head, out)
+        low, high = head.rating_scale
+        cv = "n/a" if head.cv_pearson is None else f"{head.cv_pearson:.3f}"
+        click.echo(f"Fitted a sentiment head on {head.n_train} of {len(data.rows)} rows (ratings {low:g}..{high:g} "
+                   f"mapped to -1..1; penalty {head.alpha:g}, lexicon weight {head.lexicon_weight:.3f}, "
+                   f"cross-validated Pearson r {cv}) and wrote {out}.", err=True)
+    _run(run)
+
+
+def _parse_scale(value: str | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    parts = value.replace(";", ",").split(",")
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise CxlensInputError(
+            f"--scale {value!r} is not allowed: give the lowest and highest rating, e.g. 1,5."
+        ) from None
+    return low, high
 
 
 @text.command(name="emotions")

@@ -6,6 +6,10 @@
 ("not good"), intensifiers ("very good"), contrast ("but"), ALL CAPS emphasis, exclamation marks,
 emoticons and emoji.
 
+``score(texts, model="embedding")`` uses the embedding model instead (sentence embeddings blended
+with this score; ``cxlens.text.sentiment_model``, imported only then), and ``model=head`` or a
+head file fitted to your own rated texts; blanks, languages and labels are handled the same way.
+
 The customer-experience extension (``lexicon="cx"``, the default) changes VADER in three ways,
 all through its own lexicon (``SentimentIntensityAnalyzer.lexicon``):
 
@@ -51,6 +55,8 @@ SUPPORTED_LANGUAGES: tuple[str, ...] = ("en",)
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive", "unsupported_language", "empty")
 LanguageMode = Literal["auto", "en"]
 LexiconName = Literal["cx", "vader"]
+ModelChoice = Any
+"""``"lexicon"``, ``"embedding"``, a ``SentimentHead`` or the path of a saved head."""
 _LANGUAGE_MODES = ("auto", "en")
 _LEXICONS = ("cx", "vader")
 
@@ -191,12 +197,18 @@ class SentimentScore:
 
 
 def score(texts: Iterable[str | None], *, language: LanguageMode = "auto",
-          lexicon: LexiconName = "cx") -> list[SentimentScore]:
+          lexicon: LexiconName = "cx", model: ModelChoice = "lexicon") -> list[SentimentScore]:
     """Score each text; see the module docstring for the method and the labels.
 
     ``texts`` is any iterable of strings (a list, a pandas Series...); ``None``/NaN give
     ``"empty"``. ``language="en"`` skips detection when all texts are known to be English.
     ``lexicon="vader"`` uses VADER 3.3.2 unchanged.
+
+    ``model="lexicon"`` (the default) is the fast path. ``model="embedding"`` uses sentence
+    embeddings blended with the lexicon score (``cxlens.text.sentiment_model``; needs the
+    ``text`` extra): better on longer, review-like texts, 50 to 250 times slower. A
+    ``SentimentHead`` or the path of a head file written by ``save_head`` uses that head (fitted
+    to your own rated texts with ``fit_head``); a head keeps the lexicon it was fitted with.
     """
     if isinstance(texts, str):
         raise CxlensInputError(
@@ -205,14 +217,18 @@ def score(texts: Iterable[str | None], *, language: LanguageMode = "auto",
         )
     _check_choice("language", language, _LANGUAGE_MODES)
     _check_choice("lexicon", lexicon, _LEXICONS)
-    polarity = _polarity_function(lexicon)
-    return [_score_one(t, language, polarity) for t in texts]
+    if isinstance(model, str) and model == "lexicon":
+        polarity = lexicon_polarity(lexicon)
+        return [_score_one(t, language, polarity) for t in texts]
+    from cxlens.text.sentiment_model import resolve_model  # noqa: PLC0415 - torch only when asked for
+
+    return _score_with(resolve_model(model), list(texts), language)
 
 
 def score_text(text: str | None, *, language: LanguageMode = "auto",
-               lexicon: LexiconName = "cx") -> SentimentScore:
+               lexicon: LexiconName = "cx", model: ModelChoice = "lexicon") -> SentimentScore:
     """``score`` for one text."""
-    return score([text], language=language, lexicon=lexicon)[0]
+    return score([text], language=language, lexicon=lexicon, model=model)[0]
 
 
 def label_for(compound: float) -> str:
@@ -254,6 +270,19 @@ def prepare_cx(text: str) -> str:
     if "pretty" in text or "PRETTY" in text or "Pretty" in text:
         text = _PRETTY_RE.sub(_pretty_as_booster, text)
     return text
+
+
+def emoji_as_words(text: str) -> str:
+    """``text`` with each emoji replaced by its name from VADER's emoji table ("😡" -> "pouting face").
+
+    For models that do not read emoji (the MiniLM vocabulary has almost none). Variation selectors
+    and skin tones are dropped first.
+    """
+    if text.isascii():
+        return text
+    names = _analyzer("vader").emojis
+    cleaned = _EMOJI_MODIFIERS.sub("", text)
+    return "".join(f" {names[c]} " if c in names else c for c in cleaned)
 
 
 def _pretty_as_booster(match: re.Match[str]) -> str:
@@ -301,19 +330,48 @@ def _check_choice(field: str, value: object, allowed: tuple[str, ...]) -> None:
         )
 
 
-def _score_one(text: str | None, language: str, polarity: Callable[[str], float]) -> SentimentScore:
+def _triage(text: str | None, language: str) -> SentimentScore | tuple[str, str]:
+    """A final result for blank and unsupported texts, else (the text, its language code)."""
     if is_blank(text):
         return SentimentScore(None, "empty", UNDETERMINED, "no text")
     body = text if isinstance(text, str) else str(text)
-    code = "en"
     if language == "auto":
         guess = detect_language(body)
         reason = unsupported_reason(guess)
         if reason is not None:
             return SentimentScore(None, "unsupported_language", guess.code, reason)
-        code = guess.code
+        return body, guess.code
+    return body, "en"
+
+
+def _score_one(text: str | None, language: str, polarity: Callable[[str], float]) -> SentimentScore:
+    triaged = _triage(text, language)
+    if isinstance(triaged, SentimentScore):
+        return triaged
+    body, code = triaged
     compound = polarity(body)
     return SentimentScore(compound, label_for(compound), code)
+
+
+def _score_with(model: Any, texts: list[str | None], language: str) -> list[SentimentScore]:
+    """Score the texts that can be scored in one batch (the embedding model embeds in batches)."""
+    triaged = [_triage(t, language) for t in texts]
+    todo = [t for t in triaged if not isinstance(t, SentimentScore)]
+    values = iter(model.predict([body for body, _ in todo]).tolist())
+    results = []
+    for item in triaged:
+        if isinstance(item, SentimentScore):
+            results.append(item)
+        else:
+            value = round(float(next(values)), 4)
+            results.append(SentimentScore(value, label_for(value), item[1]))
+    return results
+
+
+def lexicon_polarity(lexicon: str = "cx") -> Callable[[str], float]:
+    """The fast path's score of one English text, for lexicon ``"cx"`` or ``"vader"``."""
+    _check_choice("lexicon", lexicon, _LEXICONS)
+    return _polarity_function(lexicon)
 
 
 def _polarity_function(lexicon: str) -> Callable[[str], float]:
