@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+SECTIONS = ("import", "demo", "nps", "clv", "funnel", "sentiment", "themes")
 NPS_SCRIPT = (ROOT / "bench" / "nps.py").read_text(encoding="utf-8")
 CLV_SCRIPT = (ROOT / "bench" / "clv.py").read_text(encoding="utf-8")
 
@@ -207,7 +209,8 @@ def render_clv(r: dict) -> list[str]:
     return rows
 
 
-def render(imp: dict | None, demo: dict | None, nps: list[dict], clv: dict | None = None) -> str:
+def render(imp: dict | None, demo: dict | None, nps: list[dict], clv: dict | None = None,
+           extra: list[str] | None = None) -> str:
     head = [
         "# Benchmarks",
         "",
@@ -220,7 +223,7 @@ def render(imp: dict | None, demo: dict | None, nps: list[dict], clv: dict | Non
         "",
     ]
     body = (render_import(imp) if imp else []) + (render_demo(demo) if demo else []) + (
-        render_nps(nps) if nps else []) + (render_clv(clv) if clv else [])
+        render_nps(nps) if nps else []) + (render_clv(clv) if clv else []) + (extra or [])
     return "\n".join(head + body)
 
 
@@ -267,10 +270,16 @@ def main() -> None:
     parser.add_argument("--pandas-max", type=int, default=10_000_000,
                         help="Largest NPS size also run with pandas.")
     parser.add_argument("--clv-customers", type=int, default=1_000_000)
-    parser.add_argument("--only", default="import,demo,nps,clv", help="Sections to run.")
+    parser.add_argument("--funnel-rows", type=int, default=10_000_000)
+    parser.add_argument("--themes-comments", type=int, default=100_000)
+    parser.add_argument("--only", default=",".join(SECTIONS), help="Sections to run (comma-separated).")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
     only = set(args.only.split(","))
+    unknown = only - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
+    extra: list[str] = []
     imp = demo = clv = None
     nps: list[dict] = []
     with tempfile.TemporaryDirectory(dir=ROOT / "bench", prefix=".data-") as tmp:
@@ -287,7 +296,26 @@ def main() -> None:
         if "clv" in only:
             clv = bench_clv(args.clv_customers)
             print(json.dumps(clv), file=sys.stderr)
-    args.out.write_text(render(imp, demo, nps, clv), encoding="utf-8")
+        if "funnel" in only:
+            import funnel as funnel_bench  # noqa: PLC0415 - bench/ is on sys.path
+
+            result = funnel_bench.bench(args.funnel_rows, Path(tmp), repeat=3, with_pandas=True)
+            print(json.dumps(result), file=sys.stderr)
+            extra += funnel_bench.render([result])
+        if "sentiment" in only:
+            import text_sentiment  # noqa: PLC0415
+
+            if text_sentiment.DATA.is_dir():
+                result = text_sentiment.run(text_sentiment.DATA)
+                print(json.dumps(result), file=sys.stderr)
+                extra += text_sentiment.render(result)
+            else:
+                print(f"sentiment: {text_sentiment.DATA} is absent; section skipped", file=sys.stderr)
+        if "themes" in only:
+            import text_themes  # noqa: PLC0415
+
+            extra += text_themes.section(args.themes_comments, Path(tmp))
+    args.out.write_text(render(imp, demo, nps, clv, extra), encoding="utf-8")
     print(f"wrote {args.out}")
 
 
