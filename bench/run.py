@@ -312,9 +312,10 @@ def main() -> None:
             else:
                 print(f"sentiment: {text_sentiment.DATA} is absent; section skipped", file=sys.stderr)
         if "themes" in only:
-            import text_themes  # noqa: PLC0415
-
-            extra += text_themes.section(args.themes_comments, Path(tmp))
+            out = Path(tmp) / "themes.md"
+            subprocess.run([sys.executable, str(ROOT / "bench" / "text_themes.py"), "--comments",
+                            str(args.themes_comments), "--out", str(out)], check=True, cwd=ROOT)
+            extra += ["", *out.read_text(encoding="utf-8").splitlines(), ""]
     args.out.write_text(render(imp, demo, nps, clv, extra), encoding="utf-8")
     print(f"wrote {args.out}")
 

@@ -17,6 +17,7 @@ from cxlens.schema import TABLES
 from cxlens.signals.cli import signals as signals_command
 from cxlens.text.cli import text as text_group
 from cxlens.text.cli_analyze import analyze as text_analyze
+from cxlens.text.cli_themes import themes as text_themes
 from cxlens.web.cli import COMMANDS as WEB_COMMANDS
 from cxlens.web.client import import_via_server, metric_via_server
 
@@ -437,6 +438,7 @@ def schema(table: str | None, fmt: str) -> None:
 
 
 text_group.add_command(text_analyze)
+text_group.add_command(text_themes)
 main.add_command(text_group)
 main.add_command(signals_command)
 main.add_command(journey_group)

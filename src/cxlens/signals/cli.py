@@ -40,7 +40,7 @@ def _filters(where: tuple[str, ...]) -> dict[str, list[str]]:
     return out
 
 
-@click.command(name="signals")
+@click.command(name="signals", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--kind", type=click.Choice(["all", "anomalies", "emerging"]), default="all", show_default=True,
               help="Which signals: metric anomalies, emerging themes, or both.")
 @click.option("--metric", "metrics", multiple=True, type=click.Choice(list(FAMILIES)),

@@ -117,10 +117,12 @@ def _common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(name="text", context_settings={"help_option_names": ["-h", "--help"]})
 def text() -> None:
-    """Text analytics on any CSV file: sentiment, emotions, language, PII redaction.
+    """Text analytics: sentiment, emotions, language, PII redaction, themes, stored annotations.
 
+    sentiment, emotions, language, redact and 'themes FILE' work on any CSV file without a
+    workspace; 'analyze' and 'themes' without FILE work on the workspace's comments and tickets.
     Sentiment and emotions support English only; texts detected as another language are
-    reported as unsupported. No workspace is needed.
+    reported as unsupported.
     """
 
 

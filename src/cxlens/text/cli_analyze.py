@@ -17,7 +17,7 @@ from cxlens.cli_support import _run, format_option, print_rows, workspace_option
 from cxlens.text.annotate import DEFAULT_BATCH_SIZE, annotate
 
 
-@click.command(name="analyze")
+@click.command(name="analyze", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--source", type=click.Choice(["all", "responses", "tickets"]), default="all", show_default=True,
               help="Which texts: response comments, ticket subjects and descriptions, or both.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE, show_default=True,

@@ -38,7 +38,7 @@ def _app(workspace: Path | None) -> Path:
     return path
 
 
-@click.command()
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 for every interface; put TLS in front when not local).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port (0: any free).")
@@ -60,7 +60,7 @@ def serve(host: str, port: int, threads: int, workspace: Path | None) -> None:
     _run(run)
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def users() -> None:
     """Create and manage user accounts of the web app."""
 
@@ -181,7 +181,7 @@ def users_unlock(username: str, workspace: Path | None) -> None:
     _run(run)
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def projects() -> None:
     """Projects (workspaces) served by the web app."""
 
@@ -222,7 +222,7 @@ def projects_list(fmt: str, workspace: Path | None) -> None:
     _run(run)
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def apikeys() -> None:
     """API keys for machines (shown once, stored hashed)."""
 
