@@ -81,3 +81,31 @@ def test_the_emerging_issue_is_the_top_emerging_theme(themed: Path) -> None:
     # Every other flagged theme is far smaller than the planted one.
     others = Counter({t.theme_id: t.recent for t in flagged if t.theme_id != top.theme_id})
     assert all(n < top.recent / 3 for n in others.values())
+
+
+def test_the_journey_map_shows_each_stages_top_themes(themed: Path) -> None:
+    from cxlens.journey import build_journey_map
+
+    with cxlens.open(themed) as ws:
+        journey = build_journey_map(ws, now=NOW)
+        # Independently: comments per stage and theme, by the touchpoints table, in plain SQL.
+        expected = ws.warehouse.duckdb.execute("""
+            SELECT tp.stage, a.theme_id, count(DISTINCT r.response_id) AS n
+            FROM responses r
+            JOIN touchpoints tp ON tp.touchpoint = r.touchpoint
+            JOIN text_theme_assignments a ON a.source_table = 'responses' AND a.source_id = r.response_id
+            WHERE r.submitted_at < ?
+            GROUP BY ALL
+        """, [NOW.replace(tzinfo=None)]).fetchall()
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for stage, theme_id, n in expected:
+        counts[stage][theme_id] = n
+    with_themes = [s for s in journey.stages if s.themes]
+    assert len(with_themes) >= 2
+    for s in with_themes:
+        total = sum(counts[s.stage].values())
+        top = sorted(((n, t) for t, n in counts[s.stage].items() if t != "other"), key=lambda x: (-x[0], x[1]))[:3]
+        assert [(t.comments, t.theme_id) for t in s.themes] == top
+        assert all(abs(t.share - t.comments / total) < 1e-12 for t in s.themes)
+    html = journey.to_html()
+    assert "Top themes" in html and with_themes[0].themes[0].label.split(" / ")[0] in html

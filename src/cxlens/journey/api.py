@@ -21,7 +21,12 @@ from cxlens.workspace import Workspace
 
 
 def tables_of(ws: Workspace) -> dict[str, ibis.Table]:
-    return {name: ws.table(name) for name in ws.tables}
+    """The contract tables, plus the theme assignments once a theme model has stored them."""
+    tables = {name: ws.table(name) for name in ws.tables}
+    backend = ws.warehouse.backend
+    if map.THEMES_TABLE in backend.list_tables():
+        tables[map.THEMES_TABLE] = backend.table(map.THEMES_TABLE)
+    return tables
 
 
 def journey_of(ws: Workspace, journey: str | Journey | None = None) -> Journey:

@@ -43,6 +43,19 @@ class TouchpointCell:
 
 
 @dataclass(frozen=True)
+class StageTheme:
+    """A theme of the comments left at a stage's touchpoints: how many, and their share."""
+
+    theme_id: str
+    label: str
+    comments: int
+    share: float  # of the stage's themed comments
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"theme_id": self.theme_id, "label": self.label, "comments": self.comments, "share": self.share}
+
+
+@dataclass(frozen=True)
 class StageMap:
     stage: str
     touchpoints: tuple[TouchpointCell, ...]
@@ -54,6 +67,7 @@ class StageMap:
     emotion: StageEmotion
     pain_points: tuple[PainPoint, ...]
     delights: tuple[TouchpointExperience, ...]
+    themes: tuple[StageTheme, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         conv = self.conversion
@@ -67,6 +81,7 @@ class StageMap:
             "median_days_in_stage": self.median_days_in_stage, "emotion": self.emotion.to_dict(),
             "pain_points": [p.to_dict() for p in self.pain_points],
             "delights": [d.to_dict() for d in self.delights],
+            "themes": [t.to_dict() for t in self.themes],
         }
 
 
@@ -95,6 +110,7 @@ class JourneyMap:
             "target": s.emotion.target, "gap": s.emotion.gap, "nps": s.emotion.nps,
             "csat_top_box": s.emotion.csat_top_box, "ces_easy": s.emotion.ces_easy,
             "pain_points": ", ".join(p.experience.touchpoint for p in s.pain_points),
+            "themes": ", ".join(t.label for t in s.themes),
         } for s in self.stages])
 
     def to_html(self) -> str:
@@ -129,6 +145,7 @@ def journey_map(tables: Mapping[str, ibis.Table], registry: Registry, scope: Sco
     pp = painpoints or pain_points(tables, registry, scope, settings=settings, confidence=confidence, **thresholds)
     flows = _stage_flows(tables, registry, scope)
     curve = {e.stage: e for e in emotion_curve(pp.touchpoints, registry)}
+    themes = _stage_themes(tables, registry, scope)
     stages = []
     last = len(registry.journey.stages) - 1
     for i, stage in enumerate(registry.journey.stages):
@@ -145,6 +162,7 @@ def journey_map(tables: Mapping[str, ibis.Table], registry: Registry, scope: Sco
             None if median is None else median / 86400.0, curve[stage.name],
             tuple(p for p in pp.pain_points if p.experience.stage == stage.name),
             tuple(d for d in pp.delights if d.stage == stage.name),
+            themes.get(i, ()),
         ))
     j = registry.journey
     return JourneyMap(j.name, j.version, j.description, j.segment.to_dict() if j.segment else None, scope,
@@ -154,6 +172,40 @@ def journey_map(tables: Mapping[str, ibis.Table], registry: Registry, scope: Sco
 def _direct(registry: Registry, touchpoint: str) -> bool | None:
     info = registry.touchpoints.get(touchpoint)
     return info.direct if info else None
+
+
+#: The warehouse table where the theme model stores each text's theme (``cxlens.text.theme_store``).
+THEMES_TABLE = "text_theme_assignments"
+
+
+def _stage_themes(tables: Mapping[str, ibis.Table], registry: Registry, scope: Scope,
+                  top: int = 3) -> dict[int, tuple[StageTheme, ...]]:
+    """The most frequent themes of the comments answered at each stage's touchpoints, in the period.
+
+    Empty when no theme model has been fitted (no assignments table). The 'other' theme is left out
+    of the ranking but counted in the share's denominator.
+    """
+    assignments = tables.get(THEMES_TABLE)
+    if assignments is None:
+        return {}
+    a = assignments.filter(assignments.source_table == "responses")
+    r = scope.filter(tables["responses"], "submitted_at")
+    r = r.filter(r.touchpoint.notnull())
+    r = r.mutate(_stage=stage_index(r, registry)).filter(lambda t: t._stage.notnull())
+    j = r.join(a, r.response_id == a.source_id).select("_stage", "theme_id", "theme_label", "response_id")
+    counts = rows(j.group_by("_stage", "theme_id", "theme_label").aggregate(n=j.response_id.nunique()))
+    totals: dict[int, int] = {}
+    for c in counts:
+        totals[int(c["_stage"])] = totals.get(int(c["_stage"]), 0) + int(c["n"])
+    ranked = sorted((c for c in counts if c["theme_id"] != "other"),
+                    key=lambda c: (int(c["_stage"]), -int(c["n"]), str(c["theme_id"])))
+    out: dict[int, list[StageTheme]] = {}
+    for c in ranked:
+        stage = int(c["_stage"])
+        if len(out.setdefault(stage, [])) < top:
+            out[stage].append(StageTheme(str(c["theme_id"]), str(c["theme_label"]), int(c["n"]),
+                                         int(c["n"]) / totals[stage]))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _stage_flows(tables: Mapping[str, ibis.Table], registry: Registry, scope: Scope) -> dict[str, Any]:

@@ -32,6 +32,7 @@ border-radius:50%;margin-right:4px}.chip.indirect{border-style:dashed}.num{font-
 .ci{color:#6b7280;font-size:11px}.good{color:#15803d}.bad{color:#b91c1c}.muted{color:#9ca3af}
 .pain{background:#fef2f2;border-left:4px solid #dc2626;padding:6px;margin-bottom:6px;border-radius:3px}
 .pain b{color:#991b1b}.pain q{display:block;color:#4b5563;font-style:italic;margin-top:4px;font-size:11px}
+.theme{padding:2px 0}
 .delight{background:#f0fdf4;border-left:4px solid #16a34a;padding:6px;margin-bottom:6px;border-radius:3px}
 .legend{color:#6b7280;font-size:11px;margin-top:10px}svg text{font:11px system-ui,sans-serif;fill:#374151}
 @media print{body{margin:8mm}@page{size:A3 landscape}}
@@ -54,6 +55,7 @@ def render_map(m: JourneyMap) -> str:
         _row("Scores", [_scores(s) for s in m.stages]),
         _row("Sentiment", [_sentiment(s) for s in m.stages]),
         _row("Pain points", [_pains(s.pain_points) for s in m.stages]),
+        _row("Top themes", [_themes(s) for s in m.stages]),
         _row("Delights", [_delights(s.delights) for s in m.stages]),
     ]
     legend = ("<div class='legend'>Conversion: share of customers entering the stage in the period who reached "
@@ -159,6 +161,13 @@ def _pains(pains: tuple[PainPoint, ...]) -> str:
         out.append(f"<div class='pain'><b>#{p.rank} {escape(e.touchpoint)}</b><br>{e.affected:,} customers affected"
                    f"<br>drop-off {_pct(e.drop_off.value)} · poor {_pct(e.poor_share.value)}{quote}</div>")
     return "".join(out)
+
+
+def _themes(s: StageMap) -> str:
+    if not s.themes:
+        return _none()
+    return "".join(f"<div class='theme'>{escape(t.label)} <span class='muted'>{t.comments:,} · {_pct(t.share)}"
+                   f"</span></div>" for t in s.themes)
 
 
 def _delights(items: tuple[TouchpointExperience, ...]) -> str:
