@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from cxlens import settings as settings_registry
 from cxlens import workspace as ws_module
-from cxlens.cli_support import _run, format_option, print_rows, workspace_option
+from cxlens.cli_support import _run, format_option, parse_now, print_rows, workspace_option
 from cxlens.journey.cli import journey as journey_group
 from cxlens.schema import TABLES
 from cxlens.signals.cli import signals as signals_command
@@ -193,7 +192,7 @@ def demo(customers: int, seed: int, now_text: str | None, chunk_customers: int, 
 
     def run() -> None:
         path = ws_module.resolve_path(workspace)
-        now = _parse_now(now_text)
+        now = parse_now(now_text)
         ws = ws_module.open_workspace(path) if ws_module.is_workspace(path) else ws_module.init(path)
         with ws:
             result = load_demo(ws, customers=customers, seed=seed, now=now,
@@ -207,16 +206,6 @@ def demo(customers: int, seed: int, now_text: str | None, chunk_customers: int, 
             click.echo(f"Planted truths: {result.truths_path}")
     _run(run)
 
-
-def _parse_now(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"expected an ISO 8601 time such as 2026-01-31T12:00:00, got {text!r}",
-                                 param_hint="--now") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @main.command()
@@ -249,7 +238,7 @@ def metrics(metric: str, by: tuple[str, ...], grain: str | None, since: str | No
         for item in where:
             col, value = _split_assignment(item)
             filters.setdefault(col, []).append(value)
-        now = _parse_now(now_text)
+        now = parse_now(now_text)
         rows = metric_via_server(ws_module.resolve_path(workspace), metric, now=now, by=by, grain=grain,
                                  since=since, until=until, where=filters, compare=compare, confidence=confidence)
         if rows is None:
@@ -286,7 +275,7 @@ def retention_cohorts(cohort_by: str, grain: str, periods: int, since: str | Non
     def run() -> None:
         with ws_module.open_workspace(workspace) as ws:
             table = ws.cohorts(by=cohort_by, grain=grain, periods=periods, since=since, until=until,
-                               now=_parse_now(now_text))
+                               now=parse_now(now_text))
         if fmt == "table":
             matrix = table.matrix(values=values).reset_index()
             print_rows(matrix.round(4).astype(object).where(matrix.notna(), None).to_dict("records"), fmt)
@@ -309,7 +298,7 @@ def retention_survival(by: str | None, unit: str, points: tuple[float, ...], cur
     """Kaplan-Meier survival of subscription lifetimes with median lifetime."""
     def run() -> None:
         with ws_module.open_workspace(workspace) as ws:
-            result = ws.survival(by=by, unit=unit, points=list(points) or None, now=_parse_now(now_text))
+            result = ws.survival(by=by, unit=unit, points=list(points) or None, now=parse_now(now_text))
         rows = result.curves().to_dict("records") if curve else result.to_records()
         print_rows(rows, fmt)
     _run(run)

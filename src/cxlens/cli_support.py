@@ -7,6 +7,7 @@ import io
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,15 @@ def _cell(value: Any) -> str:
         return ""
     text = str(value).replace("\n", " ")
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def parse_now(text: str | None) -> datetime:
+    """The ``--now`` option: an ISO 8601 time (UTC when it has no offset), or the current second."""
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO 8601 time such as 2026-01-31T12:00:00, got {text!r}",
+                                 param_hint="--now") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -8,27 +8,21 @@ from typing import Any
 
 import pytest
 
+from .browser import chromium, needs_chromium
 from .conftest import PASSWORD, UNTIL, Served, require_web
 
 require_web()
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium "
-                                                             "(install it with: bash scripts/setup-browser.sh)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the web extra (playwright) is not installed")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         yield context.new_page()
         context.close()
-        browser.close()
 
 
 def test_login_overview_and_explorer(page: Any, served: Served, tmp_path: Path) -> None:

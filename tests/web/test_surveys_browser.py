@@ -12,29 +12,23 @@ from typing import Any
 
 import pytest
 
+from .browser import chromium, needs_chromium
 from .conftest import PASSWORD, Served, require_web
 
 require_web()
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 SLUG = "browser-loyalty"
 REPO = Path(__file__).resolve().parents[2]
 AXE = Path(os.environ.get("CXLENS_AXE_JS") or REPO / "node_modules" / "axe-core" / "axe.min.js")
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium "
-                                                             "(install it with: bash scripts/setup-browser.sh)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the web extra (playwright) is not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cxlens import workspace as ws_module
-from cxlens.cli_support import _run, format_option, print_rows, workspace_option
+from cxlens.cli_support import _run, format_option, parse_now, print_rows, workspace_option
 from cxlens.errors import CxlensInputError
 from cxlens.journey import api
 from cxlens.journey.definition import compare_journeys, journey_from_dict, list_journeys, load_journey, save_journey
@@ -24,16 +23,6 @@ from cxlens.journey.map import check_output
 
 _GRAINS = click.Choice(["day", "week", "month", "quarter", "year"])
 
-
-def _parse_now(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"expected an ISO 8601 time such as 2026-01-31T12:00:00, got {text!r}",
-                                 param_hint="--now") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _period_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -88,7 +77,7 @@ def funnel(steps: str, window: str, order: str, by: str | None, attribution: str
     """Customers reaching each step, conversion with Wilson intervals, drop-off and time to convert."""
     def run() -> None:
         with ws_module.open_workspace(workspace) as ws:
-            result = api.run_funnel(ws, steps, journey=journey_name, now=_parse_now(now_text), window=window,
+            result = api.run_funnel(ws, steps, journey=journey_name, now=parse_now(now_text), window=window,
                                     order=order, by=by, attribution=attribution, exclude=list(exclude),
                                     grain=grain, since=since, until=until, confidence=confidence)
         _emit(result.to_dict(), result.to_records(trend=grain is not None), fmt)
@@ -114,7 +103,7 @@ def paths(anchor: str, direction: str, depth: int, top: int, keep_repeats: bool,
     def run() -> None:
         with ws_module.open_workspace(workspace) as ws:
             result = api.top_paths(ws, anchor, journey=journey_name, since=since, until=until,
-                                   now=_parse_now(now_text), direction=direction, depth=depth, top=top,
+                                   now=parse_now(now_text), direction=direction, depth=depth, top=top,
                                    collapse=not keep_repeats)
         rows = result.sankey()["links"] if sankey else result.to_records()
         _emit(result.to_dict(), rows, fmt)
@@ -136,7 +125,7 @@ def stuck(days: float, stage: str | None, limit: int, summary: bool, journey_nam
     def run() -> None:
         with ws_module.open_workspace(workspace) as ws:
             result = api.stuck_customers(ws, days, journey=journey_name, stage=stage, limit=limit,
-                                         now=_parse_now(now_text))
+                                         now=parse_now(now_text))
         rows = result.to_dict()["stages"] if summary else result.to_records()
         _emit(result.to_dict(), rows, fmt)
     _run(run)
@@ -159,7 +148,7 @@ def painpoints(by: str | None, min_responses: int, poor_threshold: float, drop_t
     def run() -> None:
         with ws_module.open_workspace(workspace) as ws:
             result = api.pain_point_ranking(ws, journey=journey_name, by=by, since=since, until=until,
-                                            now=_parse_now(now_text), min_responses=min_responses,
+                                            now=parse_now(now_text), min_responses=min_responses,
                                             poor_threshold=poor_threshold, drop_threshold=drop_threshold)
         rows = [{k: v for k, v in r.items() if not k.endswith(("ci_low", "ci_high"))} for r in result.to_records()]
         _emit(result.to_dict(), rows, fmt)
@@ -183,7 +172,7 @@ def map_command(out: Path | None, min_responses: int, journey_name: str | None, 
             check_output(out)
         with ws_module.open_workspace(workspace) as ws:
             result = api.build_journey_map(ws, journey=journey_name, since=since, until=until,
-                                           now=_parse_now(now_text), min_responses=min_responses)
+                                           now=parse_now(now_text), min_responses=min_responses)
         if out is not None:
             click.echo(f"Wrote {result.write(out)}")
             return

@@ -7,27 +7,15 @@ Register with ``main.add_command(signals)`` in ``cxlens.cli``. The command parse
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from cxlens import workspace as ws_module
-from cxlens.cli_support import _run, format_option, print_rows, workspace_option
+from cxlens.cli_support import _run, format_option, parse_now, print_rows, workspace_option
 from cxlens.signals.anomalies import FAMILIES
 from cxlens.signals.emerging import EmergingSettings
 from cxlens.signals.service import DEFAULT_METRICS, detect_signals
-
-
-def _now(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"expected an ISO 8601 time such as 2026-01-31T12:00:00, got {text!r}",
-                                 param_hint="--now") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _filters(where: tuple[str, ...]) -> dict[str, list[str]]:
@@ -88,7 +76,7 @@ def signals(kind: str, metrics: tuple[str, ...], grain: str, since: str | None, 
         with ws_module.open_workspace(workspace) as ws:
             result = detect_signals(
                 ws, kind=kind, metrics=metrics or DEFAULT_METRICS, grain=grain, since=since, until=until,
-                now=_now(now_text), where=_filters(where), by=by, source=source, theme_model=theme_model,
+                now=parse_now(now_text), where=_filters(where), by=by, source=source, theme_model=theme_model,
                 emerging=emerging, method=method, fdr=fdr, sigma=sigma, direction=direction,
                 baseline_periods=baseline_periods, min_n=min_n)
         for warning in result.warnings:
