@@ -381,7 +381,8 @@ def _parse_json_line(line_no: int, line: str) -> dict[str, Any] | StructuralReje
     return value
 
 
-def _text(value: Any) -> str | None:
+def json_value_as_text(value: Any) -> str | None:
+    """A JSON value as the text a staged column holds (booleans lower-case, objects as JSON)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -425,7 +426,7 @@ def _json_batches(
         if isinstance(rec, StructuralReject):
             continue
         for name, col in zip(names, columns):
-            buf[col].append(_text(rec.get(name)))
+            buf[col].append(json_value_as_text(rec.get(name)))
         buf["_line"].append(line_no)
         if len(buf["_line"]) >= batch_rows:
             yield _buffer_table(buf, columns)

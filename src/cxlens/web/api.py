@@ -26,6 +26,7 @@ from ninja.utils import check_csrf
 from pydantic import Field
 
 from cxlens.errors import CxlensError, CxlensInputError, UnknownNameError, WorkspaceError
+from cxlens.ingest.sources import json_value_as_text
 from cxlens.metrics import metric_names
 from cxlens.web.models import ApiKey, Project
 from cxlens.web.pages import customer_profile
@@ -266,24 +267,12 @@ def status(request: HttpRequest, project: str) -> dict[str, Any]:
     return {"project": p.slug, "tables": st["tables"]}
 
 
-def _as_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        import json
-
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
 def rows_to_arrow(rows: list[dict[str, Any]]) -> pa.Table:
     """JSON records as a table of text columns (the pipeline types and validates them)."""
     columns: dict[str, None] = {}
     for row in rows:
         columns.update(dict.fromkeys(row))
-    return pa.table({c: pa.array([_as_text(r.get(c)) for r in rows], pa.string()) for c in columns})
+    return pa.table({c: pa.array([json_value_as_text(r.get(c)) for r in rows], pa.string()) for c in columns})
 
 
 @api.post("/projects/{project}/ingest/{table}", response={200: ImportOut, **ERRORS}, tags=["ingest"])
@@ -387,7 +376,7 @@ def customer(request: HttpRequest, project: str, customer_id: str) -> dict[str, 
         raise ApiError(404, "not_found", f"No customer '{customer_id}' in project '{project}'.", "customer_id")
     return {
         "customer_id": profile.customer_id,
-        "attributes": {k: _as_text(v) for k, v in profile.attributes},
+        "attributes": {k: json_value_as_text(v) for k, v in profile.attributes},
         "counts": dict(profile.counts),
         "revenue": profile.revenue,
         "timeline": [{"at": e.at.isoformat(), "kind": e.kind, "title": e.title, "detail": e.detail}
