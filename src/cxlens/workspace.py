@@ -33,6 +33,7 @@ from cxlens.clv.workflow import (
     simple_clv_table,
 )
 from cxlens.errors import CxlensInputError, WorkspaceError
+from cxlens.feed import FeedBatch, FeedPosition, latest_position, rows_after
 from cxlens.ingest.mapping import IDENTITY, ColumnMapping, load_mapping
 from cxlens.ingest.pipeline import OnConflict, import_data
 from cxlens.ingest.report import ImportReport
@@ -180,6 +181,14 @@ class Workspace:
             self._warehouse = None
 
     # ------------------------------------------------------------------ data access
+
+    def rows_after(self, table: str, start: FeedPosition, *, limit: int = 1000) -> FeedBatch:
+        """Rows of ``table`` imported after ``start``, oldest first (see :mod:`cxlens.feed`)."""
+        return rows_after(table, self.table(table), start, limit=limit)
+
+    def latest_position(self, table: str) -> FeedPosition:
+        """The feed position after the last row of ``table``."""
+        return latest_position(self.table(table))
 
     def table(self, name: str) -> ibis.Table:
         """The Ibis table ``name`` of the warehouse (e.g. ``ws.table("responses")``)."""

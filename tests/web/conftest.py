@@ -185,3 +185,95 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 def read_json(body: bytes) -> Any:
     return json.loads(body.decode("utf-8"))
+
+
+# ------------------------------------------------------------------ real mail and webhook receivers
+
+
+@dataclass
+class Mailbox:
+    """Messages received by a real SMTP server on loopback (aiosmtpd)."""
+
+    host: str
+    port: int
+    messages: list[Any]
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in self.messages if address in m["To"]]
+
+    def settings(self) -> dict[str, Any]:
+        """Django settings that send mail here (use with ``override_settings(**box.settings())``)."""
+        return {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": self.host,
+                "EMAIL_PORT": self.port, "EMAIL_USE_TLS": False, "EMAIL_USE_SSL": False,
+                "EMAIL_HOST_USER": "", "EMAIL_HOST_PASSWORD": "", "CXLENS_MAIL_ENABLED": True}
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Mailbox]:
+    """A real SMTP server on 127.0.0.1 collecting every message as an ``email.message.Message``."""
+    pytest.importorskip("aiosmtpd", reason="aiosmtpd is not installed (pip install 'cxlens[dev]')")
+    import email
+    import email.policy
+
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox("127.0.0.1", free_port(), [])
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            box.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            return "250 Message accepted for delivery"
+
+    controller = Controller(Handler(), hostname=box.host, port=box.port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Receiver:
+    """A real HTTP server on loopback that records POSTs; ``down`` makes it answer 503."""
+
+    url: str
+    requests: list[dict[str, Any]]
+    down: bool = False
+
+
+@pytest.fixture
+def http_receiver() -> Iterator[Receiver]:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    receiver = Receiver(f"http://127.0.0.1:{server.server_address[1]}", [])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if receiver.down:
+                self.send_response(503)
+                self.end_headers()
+                return
+            receiver.requests.append({"path": self.path, "headers": dict(self.headers.items()), "body": body})
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server.RequestHandlerClass = Handler
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()

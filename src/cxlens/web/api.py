@@ -28,6 +28,7 @@ from pydantic import Field
 from cxlens.errors import CxlensError, CxlensInputError, UnknownNameError, WorkspaceError
 from cxlens.ingest.sources import json_value_as_text
 from cxlens.metrics import metric_names
+from cxlens.web import jobs
 from cxlens.web.models import ApiKey, Project
 from cxlens.web.pages import customer_profile
 from cxlens.web.projects import POOL, AccessDenied, ProjectNotFound, project_for_user, visible_projects
@@ -286,6 +287,7 @@ def ingest(request: HttpRequest, project: str, table: TableName, body: IngestIn)
     with POOL.use(p) as ws:
         report = ws.import_data(table, rows_to_arrow(body.rows), on_conflict=body.on_conflict,
                                 source_name=body.source or f"api:{table}")
+    jobs.kick()  # alert rules and survey triggers see the new rows within about a second
     return report.to_dict()
 
 
@@ -314,6 +316,7 @@ def import_file(
             report = ws.import_data(table, data, mapping=mapping_path, on_conflict=on_conflict,
                                     input_format=input_format, delimiter=delimiter, encoding=encoding,
                                     source_name=source or file.name)
+    jobs.kick()
     return report.to_dict()
 
 

@@ -15,6 +15,14 @@ CXLENS_SECURE_COOKIES      ``true``/``false``; default: true unless the server i
                            loopback address (plain HTTP on one's own machine)
 CXLENS_LOGIN_ATTEMPTS      failed logins per user name and address before a lock-out (5)
 CXLENS_LOCKOUT_MINUTES     how long a lock-out lasts (15)
+CXLENS_SMTP_URL            outgoing mail server for invitations and notifications:
+                           ``smtp://user:password@host:587?starttls=true`` or
+                           ``smtps://user:password@host:465``; default: none (mail is off and
+                           anything that would send mail says so)
+CXLENS_MAIL_FROM           sender address of that mail (``cxlens@localhost``)
+CXLENS_PUBLIC_URL          the address people use to reach this server, for links in mail and
+                           webhooks (e.g. ``https://cx.example.com``); default: the address the
+                           server listens on
 =========================  ==================================================================
 
 Django is configured only when :func:`cxlens.web.setup` is called, never on import, so the rest
@@ -51,6 +59,8 @@ class WebConfig:
     login_attempts: int = 5
     lockout: timedelta = timedelta(minutes=15)
     debug: bool = False
+    email: dict[str, Any] = field(default_factory=dict)
+    public_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -68,7 +78,53 @@ def load_config(workspace: Path, *, host: str = "127.0.0.1", env: dict[str, str]
         secure_cookies=_bool(env.get("CXLENS_SECURE_COOKIES"), "CXLENS_SECURE_COOKIES", host not in LOOPBACK),
         login_attempts=_int(env.get("CXLENS_LOGIN_ATTEMPTS"), "CXLENS_LOGIN_ATTEMPTS", 5),
         lockout=timedelta(minutes=_int(env.get("CXLENS_LOCKOUT_MINUTES"), "CXLENS_LOCKOUT_MINUTES", 15)),
+        email=email_settings(env.get("CXLENS_SMTP_URL"), env.get("CXLENS_MAIL_FROM")),
+        public_url=_public_url(env.get("CXLENS_PUBLIC_URL")),
     )
+
+
+def email_settings(url: str | None, sender: str | None) -> dict[str, Any]:
+    """Django's EMAIL_* settings for an SMTP URL (``smtp://`` or ``smtps://``), or mail off."""
+    base: dict[str, Any] = {"DEFAULT_FROM_EMAIL": (sender or "cxlens@localhost").strip(), "EMAIL_TIMEOUT": 20,
+                            "CXLENS_MAIL_ENABLED": bool(url)}
+    if not url:
+        return base
+    parsed = urlparse(url.strip())
+    scheme = parsed.scheme.lower()
+    if scheme not in {"smtp", "smtps"} or not parsed.hostname:
+        raise CxlensInputError(
+            f"CXLENS_SMTP_URL must look like smtp://user:password@host:587?starttls=true or "
+            f"smtps://user:password@host:465. Got {_redact_url(url)!r} instead."
+        )
+    query = {k.lower(): v for k, v in (p.split("=", 1) for p in parsed.query.split("&") if "=" in p)}
+    return {
+        **base,
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parsed.hostname,
+        "EMAIL_PORT": parsed.port or (465 if scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parsed.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
+        "EMAIL_USE_SSL": scheme == "smtps",
+        "EMAIL_USE_TLS": scheme == "smtp" and _bool(query.get("starttls"), "CXLENS_SMTP_URL starttls", False),
+    }
+
+
+def _redact_url(url: str) -> str:
+    """``url`` with its password replaced, for messages (secrets are never shown or logged)."""
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@", 1)
+    return url
+
+
+def _public_url(value: str | None) -> str | None:
+    if not value or not value.strip():
+        return None
+    parsed = urlparse(value.strip())
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise CxlensInputError(f"CXLENS_PUBLIC_URL must be an http(s) address such as https://cx.example.com. "
+                               f"Got {value!r} instead.")
+    return value.strip().rstrip("/")
 
 
 def secret_key(app_dir: Path) -> str:
@@ -190,6 +246,8 @@ def django_settings(config: WebConfig) -> dict[str, Any]:
             "axes",
             "cxlens.web.apps.CxlensWebConfig",
             "cxlens.web.surveys.apps.SurveysConfig",
+            "cxlens.web.distribution.apps.DistributionConfig",
+            "cxlens.web.loop.apps.LoopConfig",
         ],
         "MIDDLEWARE": [
             "django.middleware.security.SecurityMiddleware",
@@ -254,6 +312,8 @@ def django_settings(config: WebConfig) -> dict[str, Any]:
         "AXES_LOCKOUT_TEMPLATE": "cxlens/locked.html",
         "AXES_VERBOSE": False,
         "CXLENS_WORKSPACE": str(config.workspace),
+        "CXLENS_PUBLIC_URL": config.public_url,
+        **config.email,
         # API batches are JSON bodies; files sent by 'cxlens import' are streamed to disk.
         "DATA_UPLOAD_MAX_MEMORY_SIZE": 64 * 2**20,
         "FILE_UPLOAD_MAX_MEMORY_SIZE": 4 * 2**20,

@@ -111,3 +111,35 @@ class ApiKey(models.Model):
     def revoke(self) -> None:
         self.revoked_at = timezone.now()
         self.save(update_fields=["revoked_at"])
+
+
+class FeedCursor(models.Model):
+    """How far one consumer (alert rules, survey triggers…) has read a project's table feed."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="feed_cursors")
+    consumer = models.CharField(max_length=60)
+    table = models.CharField(max_length=40)
+    import_id = models.BigIntegerField(default=0)
+    line = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "consumer", "table"], name="one_cursor_per_feed")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} on {self.table} at {self.import_id}:{self.line}"
+
+
+class JobRun(models.Model):
+    """The last run of a background job for a project (when it ran, how it ended)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="job_runs")
+    name = models.CharField(max_length=60)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    runs = models.BigIntegerField(default=0)
+    failures = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="one_run_record_per_job")]

@@ -90,11 +90,16 @@ def serve(options: ServeOptions, echo: Callable[[str], None] = print) -> None:
     if not get_user_model().objects.exists():
         echo(f"No accounts yet: create the first admin with: cxlens users create NAME --role admin --superuser "
              f"-w {workspace}")
+    from cxlens.web import jobs, mail
+
+    mail.set_served_url(url)
+    jobs.start_worker()
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        jobs.stop_worker()
         for info in files:
             info.unlink(missing_ok=True)
         ApiKey.objects.filter(name=LOCAL_KEY_NAME, revoked_at__isnull=True).update(revoked_at=_now())

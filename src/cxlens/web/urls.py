@@ -19,6 +19,8 @@ urlpatterns = [
     path("p/<slug:slug>/customers/<str:customer_id>/", views.customer, name="customer"),
     path("p/<slug:slug>/settings/", views.settings_page, name="settings"),
     path("", include("cxlens.web.surveys.urls")),
+    path("", include("cxlens.web.distribution.urls")),
+    path("", include("cxlens.web.loop.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,1 @@
+"""Survey distribution: contacts and consent, email invitations, triggers and contact rules."""

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class LoopConfig(AppConfig):
+    name = "cxlens.web.loop"
+    label = "loop"
+    verbose_name = "cxlens closed loop"
+    default_auto_field = "django.db.models.BigAutoField"
