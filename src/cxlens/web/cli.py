@@ -281,5 +281,69 @@ def apikeys_revoke(prefix: str, workspace: Path | None) -> None:
     _run(run)
 
 
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def jobs() -> None:
+    """Background jobs: alert rules, notifications, invitations, SLA escalations.
+
+    'cxlens serve' runs them every second; without a server, run them from cron with
+    'cxlens jobs run'.
+    """
+
+
+@jobs.command(name="list")
+@format_option("table", "json")
+@workspace_option
+def jobs_list(fmt: str, workspace: Path | None) -> None:
+    """List the registered jobs with their last run per project."""
+    def run() -> None:
+        _app(workspace)
+        from cxlens.web import jobs as job_registry
+        from cxlens.web.models import JobRun
+
+        rows = []
+        for found in job_registry.registered():
+            records = {r.project.slug: r for r in JobRun.objects.filter(name=found.name).select_related("project")}
+            for slug, record in sorted(records.items()) or [("", None)]:
+                rows.append({"job": found.name, "every_seconds": int(found.every.total_seconds()), "project": slug,
+                             "last_run": record.last_started_at.isoformat() if record and record.last_started_at
+                             else "", "runs": record.runs if record else 0,
+                             "failures": record.failures if record else 0,
+                             "last_error": record.last_error if record else ""})
+        print_rows(rows, fmt)
+    _run(run)
+
+
+@jobs.command(name="run")
+@click.option("--job", "names", multiple=True, help="Run only this job (repeatable; default: all).")
+@click.option("--now", "now_text", default=None, help="The time to run at (ISO 8601; default: now).")
+@format_option("table", "json")
+@workspace_option
+def jobs_run(names: tuple[str, ...], now_text: str | None, fmt: str, workspace: Path | None) -> None:
+    """Run every background job once for every project (for cron when no server runs)."""
+    def run() -> None:
+        from cxlens.cli_support import parse_now
+        from cxlens.web.client import running_server
+
+        now = parse_now(now_text)
+        path = ws_module.resolve_path(workspace).resolve()
+        if running_server(path) is not None:
+            raise CxlensInputError(
+                "'cxlens serve' is running for this workspace and already runs the background jobs every "
+                "second; there is nothing to do. Stop the server to run them from the command line.")
+        _app(path)
+        from cxlens.web import jobs as job_registry
+        from cxlens.web.models import Project
+
+        known = {j.name for j in job_registry.registered()}
+        unknown = sorted(set(names) - known)
+        if unknown:
+            raise UnknownNameError(f"No job named {', '.join(unknown)}. Jobs: {', '.join(sorted(known)) or 'none'}.")
+        outcomes = [o for p in Project.objects.all() for o in job_registry.run_all(p, now, names)]
+        print_rows([o.to_dict() for o in outcomes], fmt)
+        if any(not o.ok for o in outcomes):
+            sys.exit(1)
+    _run(run)
+
+
 #: The commands cxlens.cli registers: main.add_command(cmd) for each.
-COMMANDS = (serve, users, projects, apikeys)
+COMMANDS = (serve, users, projects, apikeys, jobs)
