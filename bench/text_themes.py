@@ -9,6 +9,10 @@ Each measured step runs in its own interpreter so that its peak memory (max RSS)
 - **fit**: 100k comments composed by the demo generator's grammar are loaded into a workspace;
   ``fit_themes`` then embeds, clusters, labels and stores them (target: 2 minutes on 2 cores);
 - **assign**: 10k new comments are added and ``assign_themes`` assigns them without refitting;
+- **sub-themes**: on a sample of banking77, 12 themes (adapted encoder) and their sub-themes; the
+  NMI/ARI of the leaves (sub-theme, else theme) against the 77 intents, against flat k-means with
+  as many clusters on the same vectors (baseline), the time sub-themes add, and how many English
+  queries the language step set apart;
 - **install size** of the text extra's packages in site-packages.
 
 ``python bench/text_themes.py --out /tmp/themes.md`` writes a Markdown section (stdout without
@@ -150,7 +154,47 @@ def step_assign(path: str, n: int) -> dict:
     return {"seconds": time.perf_counter() - t, "written": report.written["responses"]}
 
 
-STEPS = {"quality": step_quality, "setup": step_setup, "fit": step_fit, "assign": step_assign}
+def step_subthemes(sample: int, top: int) -> dict:
+    from datetime import UTC, datetime
+
+    import numpy as np
+    import pandas as pd
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from cxlens.text.theme_fit import FitOptions, fit_model
+
+    data = pd.read_csv(BANKING77)
+    if sample < len(data):
+        data = data.sample(sample, random_state=0)
+    texts, truth = data.text.tolist(), data.category.tolist()
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    t = time.perf_counter()
+    flat = fit_model(texts, options=FitOptions(n_themes=top, encoder="adapted", sub_min_texts=None), now=now)
+    without = time.perf_counter() - t
+    t = time.perf_counter()
+    fit = fit_model(texts, options=FitOptions(n_themes=top, encoder="adapted"), now=now)
+    seconds = time.perf_counter() - t
+    a = fit.assignment
+    assert a is not None
+    leaves = [s or th for th, s in zip(a.theme_ids, a.sub_theme_ids)]
+    n_leaves = len(set(leaves) - {"other"})
+    vectors = fit.model.encoder.transform(texts)
+    baseline = KMeans(n_leaves, n_init=3, random_state=0).fit_predict(vectors.astype(np.float64))
+
+    def score(labels: object) -> dict:
+        return {"nmi": normalized_mutual_info_score(truth, labels), "ari": adjusted_rand_score(truth, labels)}
+
+    return {"texts": len(texts), "top": top, "themes": score(list(a.theme_ids)), "leaves": score(leaves),
+            "flat": score(baseline), "n_leaves": n_leaves,
+            "with_children": sum(bool(th.children) for th in fit.model.themes),
+            "seconds": seconds, "seconds_without": without,
+            "set_apart": sum(1 for th in a.theme_ids if th.startswith("lang-")),
+            "flat_themes": len(flat.model.themes)}
+
+
+STEPS = {"quality": step_quality, "setup": step_setup, "fit": step_fit, "assign": step_assign,
+         "subthemes": step_subthemes}
 
 
 # -------------------------------------------------------------------------------------------- parent
@@ -182,7 +226,8 @@ def install_size() -> dict[str, float]:
     return sizes
 
 
-def render(quality: dict | None, fit: dict | None, assign: dict | None, sizes: dict[str, float]) -> str:
+def render(quality: dict | None, fit: dict | None, assign: dict | None, sizes: dict[str, float],
+           subthemes: dict | None = None) -> str:
     lines = ["## Theme discovery (issue: themes)", ""]
     if quality is not None:
         q = quality
@@ -208,6 +253,16 @@ def render(quality: dict | None, fit: dict | None, assign: dict | None, sizes: d
     if assign is not None:
         lines += [f"Assigning {assign['written']:,} new comments to the fitted model: {assign['seconds']:.1f} s "
                   f"({assign['written'] / assign['seconds']:,.0f} texts/s), peak {assign['mem']:.0f} MiB.", ""]
+    if subthemes is not None:
+        s = subthemes
+        lines += [f"Sub-themes on banking77, {s['texts']:,} queries, {s['top']} themes (adapted encoder); "
+                  f"{s['with_children']} themes got sub-themes, {s['n_leaves']} leaves in all.", "",
+                  "| partition | NMI | ARI |", "|---|---|---|"]
+        for key, name in (("themes", f"{s['top']} themes"), ("leaves", "themes + sub-themes (leaves)"),
+                          ("flat", f"flat k-means, k = {s['n_leaves']} (baseline)")):
+            lines.append(f"| {name} | {s[key]['nmi']:.3f} | {s[key]['ari']:.3f} |")
+        lines += ["", f"Fit with sub-themes {s['seconds']:.1f} s, without {s['seconds_without']:.1f} s; peak "
+                  f"{s['mem']:.0f} MiB. Queries set apart by language: {s['set_apart']}.", ""]
     total = sum(sizes.values())
     lines += ["Install size of the text extra: " + ", ".join(f"{k} {v:.0f} MiB" for k, v in sizes.items())
               + f"; total {total:.0f} MiB.", ""]
@@ -219,6 +274,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quality-sample", type=int, default=3000, help="banking77 queries (0: skip quality).")
     parser.add_argument("--comments", type=int, default=100_000, help="comments for the end-to-end fit (0: skip).")
     parser.add_argument("--new-comments", type=int, default=10_000, help="new comments to assign.")
+    parser.add_argument("--subthemes-sample", type=int, default=3000,
+                        help="banking77 queries for the sub-theme measurement (0: skip).")
     parser.add_argument("--out", type=Path, help="write the Markdown section here (default: stdout).")
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
@@ -226,12 +283,15 @@ def main(argv: list[str] | None = None) -> None:
         converted = [int(a) if a.isdigit() else a for a in rest]
         print(json.dumps(STEPS[args.step](*converted)))
         return
-    quality = fit = assign = None
+    quality = fit = assign = subthemes = None
     if args.quality_sample and BANKING77.exists():
         quality, mem = child("quality", str(args.quality_sample), "77")
         quality["mem"] = mem
     elif args.quality_sample:
         print(f"banking77 not found at {BANKING77}: quality skipped", file=sys.stderr)
+    if args.subthemes_sample and BANKING77.exists():
+        subthemes, mem = child("subthemes", str(args.subthemes_sample), "12")
+        subthemes["mem"] = mem
     if args.comments:
         with tempfile.TemporaryDirectory() as tmp:
             path = str(Path(tmp) / "ws")
@@ -241,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
             if args.new_comments:
                 assign, mem = child("assign", path, str(args.new_comments))
                 assign["mem"] = mem
-    text = render(quality, fit, assign, install_size())
+    text = render(quality, fit, assign, install_size(), subthemes)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -50,7 +51,8 @@ def planted_comments(n: int, seed: int) -> tuple[list[str], list[str]]:
 
 def test_planted_themes_are_found() -> None:
     texts, truth = planted_comments(2000, seed=1)
-    first = discover_themes(texts, options=OPTIONS, now=NOW)
+    # Sub-themes never change a text's theme (they are fitted after); skip them here for speed.
+    first = discover_themes(texts, options=replace(OPTIONS, sub_min_texts=None), now=NOW)
     groups: dict[str, list[str]] = {}
     for row, planted in zip(first.texts, truth):
         groups.setdefault(str(row.theme_id), []).append(planted)
@@ -71,6 +73,35 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[cxlens.Workspace]
     fit_themes(ws, options=OPTIONS, now=NOW)
     yield ws
     ws.close()
+
+
+def test_demo_comments_in_other_languages_get_their_language_theme(demo: cxlens.Workspace) -> None:
+    # The demo records the language each response was answered in; comments are written in it.
+    rows = demo.warehouse.duckdb.execute("""
+        SELECT r.language, a.theme_id, a.sub_theme_id, r.comment FROM text_theme_assignments a
+        JOIN responses r ON a.source_table = 'responses' AND a.source_id = r.response_id
+    """).fetchall()
+    english = Counter(t.startswith("lang-") for language, t, _, _ in rows if language == "en")
+    assert english[False] / sum(english.values()) >= 0.99  # English comments are clustered
+    others = [(language, t, text) for language, t, _, text in rows if language != "en"]
+    assert {language for language, _, _ in others} == {"de", "es", "fr"}
+    apart = [(language, t) for language, t, _ in others if t.startswith("lang-")]
+    assert all(t in (f"lang-{language}", "lang-und") for language, t in apart)  # never the wrong language
+    for language in ("de", "es", "fr"):
+        mine = [t for lang, t, _ in others if lang == language]
+        assert sum(t.startswith("lang-") for t in mine) / len(mine) >= 0.45, (language, Counter(mine))
+    # What stays clustered are short remarks the detector cannot tell ("Top", "Naja. Eher enttäuschend.").
+    assert all(len(text.split()) <= 8 for _, t, text in others if not t.startswith("lang-"))
+    set_apart = Counter(t for _, t, _, _ in rows if t.startswith("lang-"))
+    summary = {t.theme_id: t for t in theme_summary(demo, now=NOW).themes}
+    assert {t: summary[t].count for t in set_apart} == {t: n + _tickets(demo, t) for t, n in set_apart.items()}
+    assert all(s is None for _, t, s, _ in rows if t.startswith("lang-"))
+    assert any(t.children for t in theme_model(demo).themes), "some demo theme has sub-themes"
+
+
+def _tickets(ws: cxlens.Workspace, theme_id: str) -> int:
+    return ws.warehouse.duckdb.execute("SELECT count(*) FROM text_theme_assignments WHERE source_table = 'tickets' "
+                                       "AND theme_id = ?", [theme_id]).fetchone()[0]
 
 
 def test_assignment_is_stable_and_edits_survive_a_refit(demo: cxlens.Workspace) -> None:
@@ -122,7 +153,8 @@ def test_workspace_commands(demo: cxlens.Workspace) -> None:
     table = CliRunner().invoke(themes, where)
     assert table.exit_code == 0 and "nps_impact" in table.stdout.splitlines()[0]
     listing = CliRunner().invoke(themes, [*where, "--assignments", "--format", "csv"])
-    assert listing.stdout.splitlines()[0] == "source_table,source_id,theme_id,theme_label,similarity,model_version"
+    assert listing.stdout.splitlines()[0] == ("source_table,source_id,theme_id,theme_label,similarity,model_version,"
+                                              "sub_theme_id,sub_theme_label,sub_similarity")
     renamed = CliRunner().invoke(themes, ["rename", "nope", "X", *where])
     assert renamed.exit_code == 2 and "Unknown theme id 'nope'" in renamed.output
     other = CliRunner().invoke(themes, ["merge", "other", "t1", *where])

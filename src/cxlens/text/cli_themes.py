@@ -2,8 +2,8 @@
 
 ::
 
-    cxlens text themes FILE --text-column COL [--id-column COL] [--format csv|json|table]
-    cxlens text themes [--format table|json] [--grain month] [--refit] [--assignments]
+    cxlens text themes FILE --text-column COL [--id-column COL] [--format csv|json|table] [--sub-themes]
+    cxlens text themes [--format table|json] [--grain month] [--refit] [--assignments] [--sub-themes]
     cxlens text themes rename ID LABEL
     cxlens text themes merge KEEP DROP
     cxlens text themes split ID
@@ -57,6 +57,9 @@ class _ThemesGroup(click.Group):
                    "static one above.")
 @click.option("--refit", is_flag=True, help="Workspace: refit the model (keeps ids and edits), replace assignments.")
 @click.option("--assignments", is_flag=True, help="Workspace: print every text's theme instead of the summary.")
+@click.option("--sub-themes", "sub_themes", is_flag=True,
+              help="Print sub-themes: with FILE each text's sub_theme_id and sub_theme_label; on the workspace "
+                   "one row per sub-theme (parent id, count, share of the parent, label, example).")
 @click.option("--grain", type=click.Choice(["day", "week", "month", "quarter", "year"]), default="month",
               show_default=True, help="Workspace: period of the trend.")
 @click.option("--periods", type=click.IntRange(min=1, max=60), default=6, show_default=True,
@@ -64,8 +67,8 @@ class _ThemesGroup(click.Group):
 @workspace_option
 @click.pass_context
 def themes(ctx: click.Context, text_column: str | None, id_column: str | None, fmt: str | None, encoding: str,
-           n_themes: int | None, encoder: str, refit: bool, assignments: bool, grain: str, periods: int,
-           workspace: Path | None) -> None:
+           n_themes: int | None, encoder: str, refit: bool, assignments: bool, sub_themes: bool, grain: str,
+           periods: int, workspace: Path | None) -> None:
     """Discover the themes of texts: in FILE (any CSV), or in the workspace's comments and tickets.
 
     \b
@@ -73,24 +76,27 @@ def themes(ctx: click.Context, text_column: str | None, id_column: str | None, f
     Without: fits a model on first use (later runs assign new rows only) and prints per theme the
     count, share, trend, NPS and CSAT impact with 95% intervals, and an example.
     Edit themes with the subcommands rename, merge and split; edits survive --refit.
+    Themes are discovered in English; texts in other languages get a theme per language
+    (lang-de, ...) and a note on stderr counts them.
     """
     if ctx.invoked_subcommand is not None:
         return
     options = FitOptions(n_themes=n_themes, encoder=encoder)
     file = ctx.meta.get(_FILE_KEY)
     if file is not None:
-        _run(lambda: _file_themes(Path(file), text_column, id_column, fmt or "csv", encoding, options))
+        _run(lambda: _file_themes(Path(file), text_column, id_column, fmt or "csv", encoding, options, sub_themes))
         return
     if text_column or id_column:
         raise click.UsageError("--text-column and --id-column need a FILE; on the workspace the texts are "
                                "the comments of responses and the subject and description of tickets.")
     if fmt == "csv" and not assignments:
         raise click.UsageError("The summary prints as 'table' or 'json'; csv is for FILE and --assignments.")
-    _run(lambda: _workspace_themes(workspace, fmt or "table", options, refit, assignments, grain, periods))
+    _run(lambda: _workspace_themes(workspace, fmt or "table", options, refit, assignments, grain, periods,
+                                   sub_themes))
 
 
 def _file_themes(file: Path, text_column: str | None, id_column: str | None, fmt: str, encoding: str,
-                 options: FitOptions) -> None:
+                 options: FitOptions, sub_themes: bool = False) -> None:
     if not text_column:
         raise click.UsageError("--text-column is required with FILE: name the column holding the text.")
     data = read_csv(file, [c for c in (text_column, id_column) if c], encoding)
@@ -99,12 +105,15 @@ def _file_themes(file: Path, text_column: str | None, id_column: str | None, fmt
     result = api.discover_themes(texts, ids, options=options, now=datetime.now(UTC))
     key = id_column or "row"
     rows = [{key: r.id, "theme_id": r.theme_id, "theme_label": r.theme_label} for r in result.texts]
+    if sub_themes:
+        rows = [row | {"sub_theme_id": r.sub_theme_id, "sub_theme_label": r.sub_theme_label}
+                for row, r in zip(rows, result.texts)]
     print_rows(rows, fmt)
     _notes(result.notes, f"{len(result.model.themes)} themes found in {len(texts)} texts")
 
 
 def _workspace_themes(workspace: Path | None, fmt: str, options: FitOptions, refit: bool, assignments: bool,
-                      grain: str, periods: int) -> None:
+                      grain: str, periods: int, sub_themes: bool = False) -> None:
     now = datetime.now(UTC)
     with ws_module.open_workspace(workspace) as ws:
         report = api.fit_themes(ws, options=options, now=now) if refit else api.ensure_themes(ws, options=options,
@@ -114,8 +123,16 @@ def _workspace_themes(workspace: Path | None, fmt: str, options: FitOptions, ref
             print_rows(api.theme_assignments(ws).to_pylist(), fmt)
             return
         summary = api.theme_summary(ws, grain=grain, periods=periods, now=now)
+        for note in summary.notes():
+            click.echo(f"Note: {note}.", err=True)
         if fmt == "json":
-            click.echo(_json(summary.to_dict()))
+            click.echo(_json(summary.to_dict()))  # sub-themes are nested in their theme
+        elif sub_themes:
+            rows = summary.sub_theme_rows()
+            if not rows:
+                click.echo("No theme has sub-themes: a theme needs at least 40 texts and parts clearly more "
+                           "distinct than chance (see docs/themes.md).", err=True)
+            print_rows(rows, "table")
         else:
             print_rows([t.to_row() for t in summary.themes], "table")
 
@@ -142,7 +159,7 @@ def _notes(notes: Any, headline: str) -> None:
 @click.argument("label")
 @workspace_option
 def rename_command(theme_id: str, label: str, workspace: Path | None) -> None:
-    """Give theme THEME_ID the label LABEL (kept across refits; an empty LABEL restores the automatic one)."""
+    """Give theme or sub-theme THEME_ID the label LABEL (kept across refits; empty LABEL: the automatic one)."""
     def run() -> None:
         with ws_module.open_workspace(workspace) as ws:
             _report(api.rename_theme(ws, theme_id, label, now=datetime.now(UTC)))
@@ -154,7 +171,7 @@ def rename_command(theme_id: str, label: str, workspace: Path | None) -> None:
 @click.argument("drop")
 @workspace_option
 def merge_command(keep: str, drop: str, workspace: Path | None) -> None:
-    """Merge theme DROP into theme KEEP (kept across refits)."""
+    """Merge theme DROP into theme KEEP (kept across refits); KEEP's sub-themes are fitted again."""
     def run() -> None:
         with ws_module.open_workspace(workspace) as ws:
             _report(api.merge_themes(ws, keep, drop, now=datetime.now(UTC)))
@@ -165,7 +182,7 @@ def merge_command(keep: str, drop: str, workspace: Path | None) -> None:
 @click.argument("theme_id")
 @workspace_option
 def split_command(theme_id: str, workspace: Path | None) -> None:
-    """Split theme THEME_ID in two by its texts (kept across refits); the parts get new ids."""
+    """Split theme THEME_ID in two by its texts (kept across refits); the parts get new ids and sub-themes."""
     def run() -> None:
         with ws_module.open_workspace(workspace) as ws:
             _report(api.split_theme(ws, theme_id, now=datetime.now(UTC)))

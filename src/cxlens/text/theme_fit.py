@@ -19,12 +19,15 @@
 - **Edits** are replayed in order: a rename sets the user label; a merge folds the second theme
   into the first; a split gives each text of the re-found parent back the part the previous
   model gave it.
+- **Languages**: only texts in ``languages`` (English) or of undetermined language are clustered;
+  the others get a theme per language (``theme_languages``).
+- **Sub-themes** are then fitted inside each final theme (``theme_subthemes``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -32,8 +35,9 @@ import numpy as np
 
 from cxlens.errors import CxlensInputError
 from cxlens.text import embeddings
+from cxlens.text import theme_languages as langs
 from cxlens.text.theme_labels import label_from, theme_keywords
-from cxlens.text.theme_model import OTHER_ID, ContextualEncoder, Edit, Theme, ThemeModel
+from cxlens.text.theme_model import OTHER_ID, Assignment, ContextualEncoder, Edit, Theme, ThemeModel, combine
 
 CONTEXTUAL_MAX = 1000
 MIN_TEXTS = 20
@@ -57,6 +61,9 @@ class FitOptions:
     floor_quantile: float = 0.05
     encoder: str = "auto"
     seed: int = 0
+    languages: tuple[str, ...] | None = langs.SUPPORTED  # clustered languages; None: cluster every text
+    sub_min_texts: int | None = 40  # themes with fewer texts get no sub-themes; None: no sub-themes
+    sub_max: int = 6
 
     def check(self) -> FitOptions:
         if self.encoder not in ENCODERS:
@@ -69,6 +76,12 @@ class FitOptions:
                                    f"{self.max_themes} instead.")
         if not 0.0 <= self.floor_quantile < 0.5:
             raise CxlensInputError(f"The 'floor_quantile' option must be in [0, 0.5). Got {self.floor_quantile}.")
+        if self.sub_min_texts is not None and self.sub_min_texts < 2 * self.min_size:
+            raise CxlensInputError(f"The 'sub_min_texts' option must be at least 2 x min_size = {2 * self.min_size}"
+                                   f" (or None for no sub-themes). Got {self.sub_min_texts} instead.")
+        if not 2 <= self.sub_max <= 20:
+            raise CxlensInputError(f"The 'sub_max' option must be between 2 and 20. Got {self.sub_max} instead.")
+        langs.check_languages(self.languages)
         return self
 
 
@@ -176,8 +189,11 @@ def _centroids(vectors: np.ndarray, labels: np.ndarray, classes: Sequence[Any]) 
 
 
 def match_ids(new_labels: np.ndarray, old_ids: Sequence[str], start_id: int,
-              merged_into: frozenset[str] = frozenset()) -> tuple[dict[int, str], int]:
+              merged_into: frozenset[str] = frozenset(), prefix: str = "t") -> tuple[dict[int, str], int]:
     """Map each new cluster to a previous theme id by shared texts (Hungarian), else a new id.
+
+    New ids are ``prefix`` + a number from ``start_id`` (``t7``; ``t3.2`` for sub-themes of ``t3``).
+    Previous language themes (``lang-de``) are not clusters and are never matched.
 
     A theme the user merged others into (``merged_into``) may take several new clusters: those
     that the Hungarian step left unmatched and whose texts are mostly in it.
@@ -185,7 +201,7 @@ def match_ids(new_labels: np.ndarray, old_ids: Sequence[str], start_id: int,
     from scipy.optimize import linear_sum_assignment  # noqa: PLC0415
 
     clusters = sorted(set(new_labels.tolist()) - {OTHER})
-    previous = sorted({i for i in old_ids if i != OTHER_ID})
+    previous = sorted({i for i in old_ids if i != OTHER_ID and not langs.is_language_theme(i)})
     mapping: dict[int, str] = {}
     if previous and clusters:
         old = np.asarray(old_ids)
@@ -203,7 +219,7 @@ def match_ids(new_labels: np.ndarray, old_ids: Sequence[str], start_id: int,
     next_id = start_id
     for c in sorted(clusters, key=lambda c: -int(np.sum(new_labels == c))):
         if c not in mapping:
-            mapping[c] = f"t{next_id}"
+            mapping[c] = f"{prefix}{next_id}"
             next_id += 1
     return mapping, next_id
 
@@ -268,12 +284,23 @@ def _id_order(theme_id: str) -> tuple[int, str]:
 
 @dataclass(frozen=True)
 class FitResult:
-    """A fitted model, the theme of each prepared text, and notes about the input."""
+    """A fitted model, the theme of each prepared text, and notes about the input.
+
+    ``assignment`` holds, per prepared text, the theme, sub-theme and similarities (NaN for texts
+    set apart by language); ``theme_ids`` and ``similarities`` are its first columns.
+    """
 
     model: ThemeModel
     prepared: PreparedTexts
     theme_ids: tuple[str, ...]
     similarities: np.ndarray
+    assignment: Assignment | None = None
+
+    def notes(self) -> list[str]:
+        out = self.prepared.notes()
+        if self.assignment is not None:
+            out += langs.notes(self.assignment.theme_ids, self.model.languages)
+        return out
 
 
 def fit_model(texts: Sequence[Any], *, options: FitOptions = FitOptions(), previous: ThemeModel | None = None,
@@ -281,21 +308,54 @@ def fit_model(texts: Sequence[Any], *, options: FitOptions = FitOptions(), previ
     """Fit themes on ``texts``; ``previous`` keeps ids stable and carries the user's edits."""
     options = options.check()
     prepared = prepare(texts)
-    if len(prepared.texts) < MIN_TEXTS:
-        raise CxlensInputError(
-            f"Theme discovery needs at least {MIN_TEXTS} non-empty texts; got {len(prepared.texts)}"
-            f" (of {len(texts)}). Add more comments, or assign texts to an existing model instead.")
-    encoder = make_encoder(options.encoder, len(prepared.texts), options.seed)
-    vectors = encoder.fit_transform(list(prepared.texts))
+    routes = langs.route(prepared.texts, options.languages)
+    texts_in = [t for t, r in zip(prepared.texts, routes) if r is None]
+    _check_enough(texts_in, routes, len(texts))
+    encoder = make_encoder(options.encoder, len(texts_in), options.seed)
+    vectors = encoder.fit_transform(texts_in)
     k = choose_k(vectors, options)
     labels = cluster(vectors, k, options)
-    old_ids = list(previous.assign(prepared.texts).theme_ids) if previous is not None else None
+    old = previous.assign(texts_in) if previous is not None else None
+    old_ids = list(old.theme_ids) if old is not None else None
     edits = previous.edits if previous is not None else ()
     merged_into = frozenset(e.theme_id for e in edits if e.kind == "merge")
     mapping, next_id = match_ids(labels, old_ids or [], previous.next_id if previous else 1, merged_into)
     ids = np.array([mapping[int(c)] for c in labels.tolist()], dtype=object)
     ids = replay_edits(ids, old_ids, edits)
-    themes, floor = build_themes(vectors, prepared.texts, ids, edits, options.floor_quantile)
-    model = ThemeModel(themes, encoder, floor, tuple(edits), now.isoformat(), next_id, len(prepared.texts))
-    assigned = model.assign_vectors(vectors)
-    return FitResult(model, prepared, assigned.theme_ids, assigned.similarities)
+    themes, floor = build_themes(vectors, texts_in, ids, edits, options.floor_quantile)
+    model = ThemeModel(themes, encoder, floor, tuple(edits), now.isoformat(), next_id, len(texts_in),
+                       options.languages)
+    model = fit_subthemes(model, vectors, texts_in, options, previous, old)
+    assigned = combine(routes, model.assign_vectors(vectors))
+    return FitResult(model, prepared, assigned.theme_ids, assigned.similarities, assigned)
+
+
+def _check_enough(texts_in: Sequence[str], routes: Sequence[str | None], n: int) -> None:
+    if len(texts_in) >= MIN_TEXTS:
+        return
+    apart = sum(r is not None for r in routes)
+    languages = f"; {apart} more are in languages themes are not discovered in" if apart else ""
+    raise CxlensInputError(
+        f"Theme discovery needs at least {MIN_TEXTS} non-empty texts; got {len(texts_in)}"
+        f" (of {n}){languages}. Add more comments, or assign texts to an existing model instead.")
+
+
+def fit_subthemes(model: ThemeModel, vectors: np.ndarray, texts: Sequence[str], options: FitOptions,
+                  previous: ThemeModel | None = None, old: Assignment | None = None) -> ThemeModel:
+    """The model with sub-themes fitted inside each of its themes (on the texts it assigns them)."""
+    from cxlens.text.theme_subthemes import fit_children, sub_renames  # noqa: PLC0415
+
+    top = np.asarray(replace(model, themes=tuple(replace(t, children=()) for t in model.themes))
+                     .assign_vectors(vectors).theme_ids, dtype=object)
+    renames = sub_renames(model.edits)
+    before = {t.id: t for t in previous.themes} if previous is not None else {}
+    old_sub = old.sub_theme_ids if old is not None and old.sub_theme_ids else None
+    themes = []
+    for t in model.themes:
+        rows = np.flatnonzero(top == t.id)
+        themes.append(fit_children(
+            t, vectors[rows], [texts[i] for i in rows.tolist()], min_texts=options.sub_min_texts,
+            most=options.sub_max, min_size=options.min_size, seed=options.seed,
+            old_sub_ids=None if old_sub is None else [old_sub[i] for i in rows.tolist()],
+            next_child=before[t.id].next_child if t.id in before else 1, renames=renames))
+    return replace(model, themes=tuple(themes))

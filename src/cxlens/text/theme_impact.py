@@ -12,6 +12,10 @@ of the population (texts have one theme each, so the groups are disjoint).
 - CSAT: the top-box share (answers >= the ``csat_top_box`` setting) ``with - without`` in
   percentage points, with Newcombe's hybrid score interval (method 10) of
   :func:`cxlens.stats.intervals.newcombe_difference`.
+
+**Sub-themes** have their count, share of the parent theme's texts, label and examples (the
+texts nearest the sub-theme's centroid). **Language themes** (``lang-de``: texts in a language
+themes are not discovered in) are listed with ``kind="language"`` before ``other``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import pandas as pd
 from cxlens.metrics.period import Grain, period_start, truncate
 from cxlens.schema import table_spec
 from cxlens.stats.intervals import Difference, newcombe_difference, nps_difference
+from cxlens.text import theme_languages as langs
 from cxlens.text import theme_store
 from cxlens.text.pii import redact_many
 from cxlens.text.theme_model import OTHER_ID, OTHER_LABEL, ThemeModel
@@ -59,7 +64,31 @@ class TrendPoint:
 
 
 @dataclass(frozen=True)
+class SubThemeFigures:
+    """A sub-theme: its texts' count and share of the parent theme's texts, label and examples."""
+
+    sub_theme_id: str
+    parent_id: str
+    label: str
+    keywords: tuple[str, ...]
+    count: int
+    share_of_parent: float | None
+    examples: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "keywords": list(self.keywords), "examples": list(self.examples)}
+
+    def to_row(self) -> dict[str, Any]:
+        """A flat row for tables: the share of the parent as a percentage."""
+        share = None if self.share_of_parent is None else f"{100 * self.share_of_parent:.1f}%"
+        return {"id": self.sub_theme_id, "parent": self.parent_id, "count": self.count, "share_of_parent": share,
+                "label": self.label, "example": self.examples[0] if self.examples else ""}
+
+
+@dataclass(frozen=True)
 class ThemeFigures:
+    """A theme's figures. ``kind`` is "theme", "language" (``lang-de``: not clustered) or "other"."""
+
     theme_id: str
     label: str
     keywords: tuple[str, ...]
@@ -69,10 +98,12 @@ class ThemeFigures:
     nps: Impact
     csat: Impact
     examples: tuple[str, ...]
+    sub_themes: tuple[SubThemeFigures, ...] = ()
+    kind: str = "theme"
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "keywords": list(self.keywords), "trend": [asdict(p) for p in self.trend],
-                "examples": list(self.examples)}
+                "examples": list(self.examples), "sub_themes": [s.to_dict() for s in self.sub_themes]}
 
     def to_row(self) -> dict[str, Any]:
         """A flat row for tables: shares as percentages, impacts as 'diff [low, high]'."""
@@ -99,6 +130,19 @@ class ThemeSummary:
     def to_pandas(self) -> pd.DataFrame:
         return pd.DataFrame([t.to_row() for t in self.themes])
 
+    def notes(self) -> list[str]:
+        """A note counting the texts set apart by language (empty when there are none)."""
+        counts = {t.theme_id: t.count for t in self.themes if t.kind == "language" and t.count}
+        if not counts:
+            return []
+        parts = ", ".join(f"{n} in {langs.language_name(i)} ({i})" for i, n in counts.items())
+        return [f"{sum(counts.values())} texts are in languages themes are not discovered in and have a theme per "
+                f"language: {parts}"]
+
+    def sub_theme_rows(self) -> list[dict[str, Any]]:
+        """One flat row per sub-theme (id, parent, count, share of the parent, label, example)."""
+        return [s.to_row() for t in self.themes for s in t.sub_themes]
+
 
 def summarise(ws: Any, model: ThemeModel, *, grain: str, periods: int, examples: int, confidence: float,
               now: datetime) -> ThemeSummary:
@@ -112,15 +156,43 @@ def summarise(ws: Any, model: ThemeModel, *, grain: str, periods: int, examples:
     starts = _period_starts(now, parsed, periods, str(ws.settings.get("week_start", "monday")))
     trend = _trend(wh, a, parsed, starts, str(ws.settings.get("week_start", "monday")))
     samples = _examples(wh, a, examples)
-    ids = [t.id for t in model.themes] + [OTHER_ID]
-    labels = {t.id: t.display_label for t in model.themes} | {OTHER_ID: OTHER_LABEL}
-    keywords = {t.id: t.keywords for t in model.themes} | {OTHER_ID: ()}
+    languages = sorted((i for i in counts if langs.is_language_theme(i)), key=langs.sort_key)
+    ids = [t.id for t in model.themes] + languages + [OTHER_ID]
+    labels = ({t.id: t.display_label for t in model.themes} | {i: langs.label(i) for i in languages}
+              | {OTHER_ID: OTHER_LABEL})
+    keywords = {t.id: t.keywords for t in model.themes}
+    subs = _sub_figures(wh, a, model, examples)
+    kinds = {i: "language" for i in languages} | {OTHER_ID: "other"}
     figures = tuple(
-        ThemeFigures(i, labels[i], keywords[i], counts.get(i, 0), counts.get(i, 0) / total if total else None,
-                     _theme_trend(trend, i, starts), *_impacts(scores, i, confidence), samples.get(i, ()))
+        ThemeFigures(i, labels[i], keywords.get(i, ()), counts.get(i, 0),
+                     counts.get(i, 0) / total if total else None, _theme_trend(trend, i, starts),
+                     *_impacts(scores, i, confidence), samples.get(i, ()), subs.get(i, ()), kinds.get(i, "theme"))
         for i in ids
     )
     return ThemeSummary(model.version, model.fitted_at, parsed.value, tuple(str(s) for s in starts), total, figures)
+
+
+def _sub_figures(wh: Any, a: ibis.Table, model: ThemeModel, examples: int) -> dict[str, tuple[SubThemeFigures, ...]]:
+    """Per theme id, its sub-themes' figures (count and share among the theme's texts of this model)."""
+    if not any(t.children for t in model.themes):
+        return {}
+    mine = a.filter(a.sub_theme_id.notnull())
+    df = mine.group_by(["theme_id", "sub_theme_id"]).aggregate(n=mine.count()).to_pandas()
+    n_sub = {(str(r.theme_id), str(r.sub_theme_id)): int(r.n) for r in df.itertuples(index=False)}
+    per_parent: dict[str, int] = {}
+    for (parent, _), n in n_sub.items():
+        per_parent[parent] = per_parent.get(parent, 0) + n
+    samples = _examples(wh, mine, examples, key="sub_theme_id", order="sub_similarity")
+    out: dict[str, tuple[SubThemeFigures, ...]] = {}
+    for t in model.themes:
+        if not t.children:
+            continue
+        whole = per_parent.get(t.id, 0)
+        out[t.id] = tuple(
+            SubThemeFigures(c.id, t.id, c.display_label, c.keywords, n_sub.get((t.id, c.id), 0),
+                            n_sub.get((t.id, c.id), 0) / whole if whole else None, samples.get(c.id, ()))
+            for c in t.children)
+    return out
 
 
 def _counts(a: ibis.Table) -> dict[str, int]:
@@ -131,10 +203,11 @@ def _counts(a: ibis.Table) -> dict[str, int]:
 def _score_counts(a: ibis.Table, r: ibis.Table, top_box: int) -> pd.DataFrame:
     a = a.filter(a.source_table == "responses")
     j = a.inner_join(r, a.source_id == r.response_id.cast("string"))
-    return j.group_by("theme_id").aggregate(
+    df = j.group_by("theme_id").aggregate(
         nps_n=j.nps.count(), promoters=(j.nps >= 9).cast("int64").sum(), detractors=(j.nps <= 6).cast("int64").sum(),
         csat_n=j.csat.count(), csat_top=(j.csat >= top_box).cast("int64").sum(),
-    ).to_pandas().fillna(0).set_index("theme_id")
+    ).to_pandas().set_index("theme_id")
+    return df.astype("float64").fillna(0.0)  # a sum over no answers is NULL (an object column when all are)
 
 
 def _impacts(scores: pd.DataFrame, theme_id: str, confidence: float) -> tuple[Impact, Impact]:
@@ -208,17 +281,20 @@ def _theme_trend(trend: pd.DataFrame, theme_id: str, starts: list[Any]) -> tuple
     return tuple(out)
 
 
-def _examples(wh: Any, a: ibis.Table, per_theme: int) -> dict[str, tuple[str, ...]]:
+def _examples(wh: Any, a: ibis.Table, per_theme: int, *, key: str = "theme_id",
+              order: str = "similarity") -> dict[str, tuple[str, ...]]:
+    """The ``per_theme`` texts of each ``key`` value with the highest ``order`` (ties by id), PII-redacted."""
     if per_theme <= 0:
         return {}
     texts = ibis.union(*[theme_store.text_expr(wh.table(s), s).mutate(src=ibis.literal(s))
                          for s in theme_store.SOURCES])
     j = a.inner_join(texts, (a.source_id == texts.source_id) & (a.source_table == texts.src))
-    j = j.select("theme_id", "similarity", "text", sid=a.source_id)
-    ranked = j.mutate(rank=ibis.row_number().over(group_by=j.theme_id, order_by=[ibis.desc(j.similarity), j.sid]))
-    df = ranked.filter(ranked["rank"] < per_theme).order_by(["theme_id", "rank"]).to_pandas()
+    j = j.select(group=j[key], score=j[order], text=j.text, sid=a.source_id)
+    ranked = j.mutate(rank=ibis.row_number().over(group_by=j.group,
+                                                  order_by=[ibis.desc(j.score, nulls_first=False), j.sid]))
+    df = ranked.filter(ranked["rank"] < per_theme).order_by(["group", "rank"]).to_pandas()
     redacted = [r.text for r in redact_many(df["text"].tolist())]
     out: dict[str, list[str]] = {}
-    for theme_id, text in zip(df["theme_id"].tolist(), redacted):
+    for theme_id, text in zip(df["group"].tolist(), redacted):
         out.setdefault(str(theme_id), []).append(text if len(text) <= 300 else text[:297] + "...")
     return {k: tuple(v) for k, v in out.items()}

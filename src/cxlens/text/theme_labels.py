@@ -37,8 +37,12 @@ def stop_words() -> list[str]:
 
 
 def theme_keywords(texts: Sequence[str], labels: np.ndarray, classes: Sequence[int],
-                   top: int = KEYWORDS) -> dict[int, tuple[str, ...]]:
-    """The ``top`` most distinctive terms of each class in ``classes`` (by c-TF-IDF)."""
+                   top: int = KEYWORDS, exclude: Sequence[str] = ()) -> dict[int, tuple[str, ...]]:
+    """The ``top`` most distinctive terms of each class in ``classes`` (by c-TF-IDF).
+
+    ``exclude``: no term with a word of these is chosen (a sub-theme skips its parent's label
+    terms: under "charged twice", "charged", "twice" and "twice refund" are skipped, "refund" is not).
+    """
     from scipy import sparse  # noqa: PLC0415
     from sklearn.feature_extraction.text import CountVectorizer  # noqa: PLC0415
 
@@ -63,17 +67,21 @@ def theme_keywords(texts: Sequence[str], labels: np.ndarray, classes: Sequence[i
     idf = np.log1p(avg_words / np.maximum(per_class.sum(axis=0), 1.0))
     scores = tf * idf
     vocabulary = vectorizer.get_feature_names_out()
-    return {c: _top_terms(scores[i], per_class[i], vocabulary, top) for c, i in index.items()}
+    banned = frozenset(w for term in exclude for w in term.split())
+    return {c: _top_terms(scores[i], per_class[i], vocabulary, top, banned) for c, i in index.items()}
 
 
-def _top_terms(scores: np.ndarray, counts: np.ndarray, vocabulary: np.ndarray, top: int) -> tuple[str, ...]:
+def _top_terms(scores: np.ndarray, counts: np.ndarray, vocabulary: np.ndarray, top: int,
+               banned: frozenset[str] = frozenset()) -> tuple[str, ...]:
     # Highest score first; on a tie the phrase beats its own words ("charged twice" over "charged").
     order = np.lexsort((-np.char.count(vocabulary.astype(str), " "), -scores))
     chosen: list[str] = []
-    for j in order[: top * 4]:
+    for j in order[: top * 4 + (8 * len(banned) if banned else 0)]:
         if counts[j] <= 0:
             break
         term = str(vocabulary[j])
+        if banned and not banned.isdisjoint(term.split()):
+            continue
         if any(term in c.split() or c in term.split() for c in chosen):
             continue  # "charged" after "charged twice" adds nothing
         chosen.append(term)

@@ -5,7 +5,10 @@ edits, versions) plus, when its encoder is the fast static one, ``DIR/models/the
 (the encoder's fitted weights), so texts assigned later are encoded exactly like the fitted ones.
 
 Assignment is nearest centroid by cosine similarity: a text whose best similarity is below the
-model's ``floor`` goes to the theme ``other``.
+model's ``floor`` goes to the theme ``other``. A theme may have sub-themes (``children``, ids
+``t3.1``, ``t3.2``, ...): a text of the theme also gets the sub-theme with the nearest centroid.
+When the model clusters only some ``languages``, a text detected in another language gets its
+language theme (``lang-de``, see ``theme_languages``) and is not encoded at all.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 
 from cxlens.errors import CxlensInputError, UnknownNameError, WorkspaceError
 from cxlens.text import embeddings
+from cxlens.text import theme_languages as langs
 
 OTHER_ID = "other"
 OTHER_LABEL = "Other"
@@ -72,6 +76,8 @@ class Theme:
     centroid: np.ndarray = field(compare=False, repr=False)
     size: int = 0
     user_label: str | None = None
+    children: tuple[Theme, ...] = field(default=(), compare=False)
+    next_child: int = 1
 
     def __post_init__(self) -> None:
         # Six decimals, as saved: a model assigns the same way before and after a save/load.
@@ -81,14 +87,23 @@ class Theme:
     def display_label(self) -> str:
         return self.user_label or self.label
 
+    @property
+    def parent_id(self) -> str | None:
+        """The parent theme's id for a sub-theme (``t3`` for ``t3.1``), else None."""
+        return self.id.rsplit(".", 1)[0] if "." in self.id else None
+
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "label": self.label, "user_label": self.user_label, "keywords": list(self.keywords),
-                "size": self.size, "centroid": [round(float(x), 6) for x in self.centroid]}
+        out = {"id": self.id, "label": self.label, "user_label": self.user_label, "keywords": list(self.keywords),
+               "size": self.size, "centroid": [round(float(x), 6) for x in self.centroid]}
+        if self.parent_id is None:
+            out |= {"children": [c.to_dict() for c in self.children], "next_child": self.next_child}
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Theme:
         return cls(str(d["id"]), str(d["label"]), tuple(d.get("keywords", ())),
-                   np.asarray(d["centroid"], dtype=np.float32), int(d.get("size", 0)), d.get("user_label"))
+                   np.asarray(d["centroid"], dtype=np.float32), int(d.get("size", 0)), d.get("user_label"),
+                   tuple(cls.from_dict(c) for c in d.get("children", ())), int(d.get("next_child", 1)))
 
 
 @dataclass(frozen=True)
@@ -117,11 +132,26 @@ class Edit:
 
 @dataclass(frozen=True)
 class Assignment:
-    """Theme of each text: ids, display labels and cosine similarity to the chosen centroid."""
+    """Theme of each text: ids, display labels and cosine similarity to the chosen centroid.
+
+    Sub-themes: ``sub_theme_ids``/``sub_labels`` (None where the theme has no sub-themes) and the
+    cosine similarity to the sub-theme's centroid (NaN where there is none). Texts set apart by
+    language have a NaN similarity.
+    """
 
     theme_ids: tuple[str, ...]
     labels: tuple[str, ...]
     similarities: np.ndarray = field(compare=False, repr=False)
+    sub_theme_ids: tuple[str | None, ...] = ()
+    sub_labels: tuple[str | None, ...] = ()
+    sub_similarities: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    def sub_similarity_list(self) -> list[float | None]:
+        values = self.sub_similarities if self.sub_similarities is not None else np.full(len(self.theme_ids), np.nan)
+        return [None if v != v else float(v) for v in values.tolist()]
+
+    def similarity_list(self) -> list[float | None]:
+        return [None if v != v else float(v) for v in self.similarities.tolist()]
 
 
 @dataclass(frozen=True)
@@ -135,6 +165,7 @@ class ThemeModel:
     fitted_at: str | None = None
     next_id: int = 1
     texts_fitted: int = 0
+    languages: tuple[str, ...] | None = None  # clustered languages; None: every text is clustered
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "floor", round(float(self.floor), 6))
@@ -146,8 +177,12 @@ class ThemeModel:
     @property
     def version(self) -> str:
         """Changes whenever any assignment could: encoder state, centroids, labels, floor."""
-        payload = {"encoder": self.encoder.fingerprint(), "floor": round(self.floor, 6),
-                   "themes": [[t.id, t.display_label, [round(float(x), 6) for x in t.centroid]] for t in self.themes]}
+        payload: dict[str, Any] = {
+            "encoder": self.encoder.fingerprint(), "floor": round(self.floor, 6),
+            "themes": [[t.id, t.display_label, [round(float(x), 6) for x in t.centroid]] + _children_key(t)
+                       for t in self.themes]}
+        if self.languages is not None:  # absent from models saved before language themes: same version
+            payload["languages"] = list(self.languages)
         digest = hashlib.sha256(json.dumps(payload).encode())
         return f"themes-{digest.hexdigest()[:12]}/{self.encoder_name}"
 
@@ -159,8 +194,24 @@ class ThemeModel:
         raise UnknownNameError(f"Unknown theme id {theme_id!r}. The themes are: {known}. "
                                "List them with: cxlens text themes")
 
+    def find(self, theme_id: str) -> Theme:
+        """A theme or a sub-theme by id (a clear error listing the ids when unknown)."""
+        for t in self.themes:
+            if t.id == theme_id:
+                return t
+            for c in t.children:
+                if c.id == theme_id:
+                    return c
+        known = ", ".join(i for t in self.themes for i in (t.id, *(c.id for c in t.children)))
+        raise UnknownNameError(f"Unknown theme id {theme_id!r}. The themes and sub-themes are: {known}. "
+                               "List them with: cxlens text themes --sub-themes")
+
     def label_of(self, theme_id: str) -> str:
-        return OTHER_LABEL if theme_id == OTHER_ID else self.theme(theme_id).display_label
+        if theme_id == OTHER_ID:
+            return OTHER_LABEL
+        if langs.is_language_theme(theme_id):
+            return langs.label(theme_id)
+        return self.find(theme_id).display_label
 
     def centroids(self) -> np.ndarray:
         if not self.themes:
@@ -170,18 +221,46 @@ class ThemeModel:
     def assign_vectors(self, vectors: np.ndarray) -> Assignment:
         """Nearest centroid by cosine similarity; below ``floor`` the theme is ``other``."""
         if len(vectors) == 0 or not self.themes:
-            sims = np.zeros(len(vectors), dtype=np.float64)
-            return Assignment((OTHER_ID,) * len(vectors), (OTHER_LABEL,) * len(vectors), sims)
+            n = len(vectors)
+            return Assignment((OTHER_ID,) * n, (OTHER_LABEL,) * n, np.zeros(n, dtype=np.float64), (None,) * n,
+                              (None,) * n, np.full(n, np.nan))
         scores = vectors @ self.centroids().T
         best = scores.argmax(axis=1)
         sims = scores[np.arange(len(vectors)), best].astype(np.float64)
         ids = [self.themes[i].id if s >= self.floor else OTHER_ID for i, s in zip(best.tolist(), sims.tolist())]
         labels = {t.id: t.display_label for t in self.themes} | {OTHER_ID: OTHER_LABEL}
-        return Assignment(tuple(ids), tuple(labels[i] for i in ids), sims)
+        sub_ids, sub_labels, sub_sims = self._assign_children(vectors, ids)
+        return Assignment(tuple(ids), tuple(labels[i] for i in ids), sims, sub_ids, sub_labels, sub_sims)
+
+    def _assign_children(self, vectors: np.ndarray, ids: Sequence[str]) -> tuple[tuple[str | None, ...],
+                                                                               tuple[str | None, ...], np.ndarray]:
+        """Nearest sub-centroid of each text's theme (no floor: a text of the theme has a sub-theme)."""
+        sub_ids: list[str | None] = [None] * len(ids)
+        sub_sims = np.full(len(ids), np.nan)
+        by_id = {t.id: t for t in self.themes if t.children}
+        parents = np.asarray(ids, dtype=object)
+        for theme_id, parent in by_id.items():
+            rows = np.flatnonzero(parents == theme_id)
+            if not len(rows):
+                continue
+            scores = vectors[rows] @ np.vstack([c.centroid for c in parent.children]).T
+            best = scores.argmax(axis=1)
+            sub_sims[rows] = scores[np.arange(len(rows)), best]
+            for r, b in zip(rows.tolist(), best.tolist()):
+                sub_ids[r] = parent.children[b].id
+        labels = {c.id: c.display_label for t in self.themes for c in t.children}
+        return tuple(sub_ids), tuple(None if s is None else labels[s] for s in sub_ids), sub_sims
 
     def assign(self, texts: Sequence[str]) -> Assignment:
-        """Encode ``texts`` with the model's own encoder and assign them (no refitting)."""
-        return self.assign_vectors(self.encoder.transform(list(texts)))
+        """Encode ``texts`` with the model's own encoder and assign them (no refitting).
+
+        Texts in a language the model does not cluster get their language theme, unencoded.
+        """
+        texts = list(texts)
+        routes = langs.route(texts, self.languages)
+        clustered = [t for t, r in zip(texts, routes) if r is None]
+        vectors = self.encoder.transform(clustered) if clustered else np.zeros((0, 1), dtype=np.float32)
+        return combine(routes, self.assign_vectors(vectors))
 
     def with_edit(self, edit: Edit, themes: tuple[Theme, ...] | None = None) -> ThemeModel:
         return replace(self, themes=self.themes if themes is None else themes, edits=(*self.edits, edit))
@@ -190,9 +269,44 @@ class ThemeModel:
         return {
             "format_version": FORMAT_VERSION, "model_version": self.version, "encoder": self.encoder_name,
             "fitted_at": self.fitted_at, "floor": round(self.floor, 6), "next_id": self.next_id,
-            "texts_fitted": self.texts_fitted, "themes": [t.to_dict() for t in self.themes],
-            "edits": [e.to_dict() for e in self.edits],
+            "texts_fitted": self.texts_fitted, "languages": None if self.languages is None else list(self.languages),
+            "themes": [t.to_dict() for t in self.themes], "edits": [e.to_dict() for e in self.edits],
         }
+
+
+def _children_key(theme: Theme) -> list[Any]:
+    if not theme.children:
+        return []  # models without sub-themes keep the version they had before sub-themes existed
+    return [[[c.id, c.display_label, [round(float(x), 6) for x in c.centroid]] for c in theme.children]]
+
+
+def combine(routes: Sequence[str | None], clustered: Assignment) -> Assignment:
+    """Merge the assignment of the clustered texts with the language themes of the others, in input order."""
+    if all(r is None for r in routes):
+        return clustered
+    n = len(routes)
+    ids: list[str] = []
+    labels: list[str] = []
+    sub_ids: list[str | None] = []
+    sub_labels: list[str | None] = []
+    sims, sub_sims = np.full(n, np.nan), np.full(n, np.nan)
+    source = clustered.sub_similarities if clustered.sub_similarities is not None else np.full(
+        len(clustered.theme_ids), np.nan)
+    j = 0
+    for i, r in enumerate(routes):
+        if r is None:
+            ids.append(clustered.theme_ids[j])
+            labels.append(clustered.labels[j])
+            sub_ids.append(clustered.sub_theme_ids[j] if clustered.sub_theme_ids else None)
+            sub_labels.append(clustered.sub_labels[j] if clustered.sub_labels else None)
+            sims[i], sub_sims[i] = clustered.similarities[j], source[j]
+            j += 1
+        else:
+            ids.append(r)
+            labels.append(langs.label(r))
+            sub_ids.append(None)
+            sub_labels.append(None)
+    return Assignment(tuple(ids), tuple(labels), sims, tuple(sub_ids), tuple(sub_labels), sub_sims)
 
 
 def _six_decimals(values: Any) -> np.ndarray:
@@ -250,4 +364,5 @@ def _from_dict(doc: dict[str, Any], folder: Path) -> ThemeModel:
         themes=tuple(Theme.from_dict(t) for t in doc["themes"]), encoder=encoder, floor=float(doc["floor"]),
         edits=tuple(Edit.from_dict(e) for e in doc.get("edits", ())), fitted_at=doc.get("fitted_at"),
         next_id=int(doc.get("next_id", 1)), texts_fitted=int(doc.get("texts_fitted", 0)),
+        languages=None if doc.get("languages") is None else tuple(doc["languages"]),
     )

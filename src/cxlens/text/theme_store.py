@@ -2,7 +2,10 @@
 
 Columns (a contract other analyses read): ``source_table`` ('responses' or 'tickets'),
 ``source_id`` (the row's key), ``theme_id`` ('other' below the similarity floor), ``theme_label``,
-``similarity`` (cosine to the theme's centroid) and ``model_version`` (the theme model's version).
+``similarity`` (cosine to the theme's centroid; NULL for a text set apart by language),
+``model_version`` (the theme model's version), then ``sub_theme_id``, ``sub_theme_label`` and
+``sub_similarity`` (the sub-theme, e.g. ``t3.1``, NULL when the theme has none). Tables created
+before sub-themes existed get the three columns added (NULL) the first time they are used.
 Writes are one DuckDB transaction each: a refit replaces every row, an incremental run replaces
 only the rows it assigned. The embedded DuckDB warehouse is required for writes.
 """
@@ -25,9 +28,14 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "tickets": ("ticket_id", ("subject", "description")),
 }
 DDL = (f'CREATE TABLE IF NOT EXISTS "{TABLE}" (source_table VARCHAR, source_id VARCHAR, theme_id VARCHAR, '
-       "theme_label VARCHAR, similarity DOUBLE, model_version VARCHAR)")
+       "theme_label VARCHAR, similarity DOUBLE, model_version VARCHAR, sub_theme_id VARCHAR, "
+       "sub_theme_label VARCHAR, sub_similarity DOUBLE)")
+#: Columns added after the first release: (name, DuckDB type), added to older tables when missing.
+ADDED_COLUMNS = (("sub_theme_id", "VARCHAR"), ("sub_theme_label", "VARCHAR"), ("sub_similarity", "DOUBLE"))
 SCHEMA = pa.schema([("source_table", pa.string()), ("source_id", pa.string()), ("theme_id", pa.string()),
-                    ("theme_label", pa.string()), ("similarity", pa.float64()), ("model_version", pa.string())])
+                    ("theme_label", pa.string()), ("similarity", pa.float64()), ("model_version", pa.string()),
+                    ("sub_theme_id", pa.string()), ("sub_theme_label", pa.string()),
+                    ("sub_similarity", pa.float64())])
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,15 @@ def check_sources(sources: Sequence[str]) -> tuple[str, ...]:
 
 
 def ensure_table(wh: Warehouse) -> None:
-    wh.duckdb.execute(DDL)
+    """Create the table, or add the columns a table of an older release lacks (NULL in its rows)."""
+    con = wh.duckdb
+    con.execute(DDL)
+    have = {str(r[0]) for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = "
+        "current_schema()", [TABLE]).fetchall()}
+    for name, kind in ADDED_COLUMNS:
+        if name not in have:
+            con.execute(f'ALTER TABLE "{TABLE}" ADD COLUMN IF NOT EXISTS {name} {kind}')
 
 
 def assignments(wh: Warehouse) -> ibis.Table:
@@ -79,11 +95,23 @@ def read_texts(wh: Warehouse, source: str, *, unassigned_for: str | None = None)
 
 
 def rows_table(source: str, ids: Sequence[str], theme_ids: Sequence[str], labels: Sequence[str],
-               similarities: Sequence[float], model_version: str) -> pa.Table:
+               similarities: Sequence[float | None], model_version: str, *,
+               sub_theme_ids: Sequence[str | None] | None = None, sub_labels: Sequence[str | None] | None = None,
+               sub_similarities: Sequence[float | None] | None = None) -> pa.Table:
+    """Rows of the table; similarities that are None or NaN are stored as NULL."""
     n = len(ids)
+    nothing: list[None] = [None] * n
     return pa.table({"source_table": [source] * n, "source_id": list(ids), "theme_id": list(theme_ids),
-                     "theme_label": list(labels), "similarity": [float(s) for s in similarities],
-                     "model_version": [model_version] * n}, schema=SCHEMA)
+                     "theme_label": list(labels), "similarity": _floats(similarities),
+                     "model_version": [model_version] * n,
+                     "sub_theme_id": list(sub_theme_ids) if sub_theme_ids is not None else nothing,
+                     "sub_theme_label": list(sub_labels) if sub_labels is not None else nothing,
+                     "sub_similarity": _floats(sub_similarities) if sub_similarities is not None else nothing},
+                    schema=SCHEMA)
+
+
+def _floats(values: Sequence[float | None]) -> list[float | None]:
+    return [None if v is None or v != v else float(v) for v in values]
 
 
 def write(wh: Warehouse, rows: pa.Table, *, replace_all: bool) -> int:
@@ -98,7 +126,8 @@ def write(wh: Warehouse, rows: pa.Table, *, replace_all: bool) -> int:
         else:
             con.execute(f'DELETE FROM "{TABLE}" AS a USING _theme_rows AS r '
                         "WHERE a.source_table = r.source_table AND a.source_id = r.source_id")
-        con.execute(f'INSERT INTO "{TABLE}" SELECT * FROM _theme_rows')
+        names = ", ".join(SCHEMA.names)  # by name: a migrated table may order its columns differently
+        con.execute(f'INSERT INTO "{TABLE}" ({names}) SELECT {names} FROM _theme_rows')
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
