@@ -231,7 +231,9 @@ def metrics(metric: str, by: tuple[str, ...], grain: str | None, since: str | No
 
     Metrics: nps, csat, ces, responses, nps_distribution, csat_distribution, ces_distribution,
     churn, retention and the ticket metrics (first_response_time, resolution_time,
-    resolution_time_business, resolution_rate, fcr, reopen_rate, backlog, tickets).
+    resolution_time_business, resolution_rate, fcr, reopen_rate, backlog, tickets) and the
+    closed-loop metrics (closed_loop_rate, time_to_acknowledge, time_to_close, sla_attainment,
+    recovery_rate).
     """
     def run() -> None:
         filters: dict[str, list[str]] = {}

@@ -239,9 +239,48 @@ TOUCHPOINTS = TableSpec(
     ),
 )
 
+#: Case lifecycle states and priorities, in workflow order.
+CASE_STATUSES: tuple[str, ...] = ("new", "acknowledged", "in_progress", "resolved", "closed")
+CASE_PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+
+CASES = TableSpec(
+    name="cases",
+    key="case_id",
+    help="One row per closed-loop case (a snapshot of its current state, written by the case inbox).",
+    time_column="opened_at",
+    order_rules=(
+        OrderRule("opened_at", "acknowledged_at"),
+        OrderRule("opened_at", "resolved_at"),
+        OrderRule("opened_at", "closed_at"),
+    ),
+    columns=(
+        _c("case_id", S, "Stable identifier of the case.", required=True),
+        _c("opened_at", T, "When the case was opened (by a rule or by hand).", required=True),
+        _c("customer_id", S, "The customer the case is about."),
+        _c("acknowledged_at", T, "First acknowledgement by the owner; not before opened_at."),
+        _c("resolved_at", T, "When the case was resolved; not before opened_at."),
+        _c("closed_at", T, "When the loop was closed; not before opened_at."),
+        _c("status", S, "Status: " + ", ".join(CASE_STATUSES) + ".", allowed=CASE_STATUSES),
+        _c("priority", S, "Priority: " + ", ".join(CASE_PRIORITIES) + ".", allowed=CASE_PRIORITIES),
+        _c("reason", S, "Why the case was opened (the rule's name or a note)."),
+        _c("theme", S, "Theme of the feedback behind the case."),
+        _c("owner", S, "The person responsible for the case."),
+        _c("team", S, "The team responsible for the case."),
+        _c("source_table", S, "Table of the row that opened the case, e.g. responses or tickets."),
+        _c("source_id", S, "Key of that row, e.g. the response_id."),
+        _c("ack_due_at", T, "When acknowledgement is due under the case's SLA."),
+        _c("resolve_due_at", T, "When resolution is due under the case's SLA."),
+        _c("ack_business_hours", F, "Business hours from opening to acknowledgement (empty until then).",
+           minimum=0),
+        _c("close_business_hours", F, "Business hours from opening to closing (empty until then).", minimum=0),
+        _c("reopened", INT, "How many times the case was reopened.", minimum=0),
+        _c("customer_contacted", B, "Whether the customer received a follow-up acknowledgement."),
+    ),
+)
+
 TABLES: dict[str, TableSpec] = {
     t.name: t
-    for t in (CUSTOMERS, INTERACTIONS, RESPONSES, TICKETS, ORDERS, SUBSCRIPTIONS, TOUCHPOINTS)
+    for t in (CUSTOMERS, INTERACTIONS, RESPONSES, TICKETS, ORDERS, SUBSCRIPTIONS, TOUCHPOINTS, CASES)
 }
 
 #: Columns cxlens adds to every table to record where each row came from.

@@ -363,6 +363,16 @@ class Workspace:
         os.replace(tmp, target)
         return int(expr.count().execute())
 
+    def responses_behind(self, metric: str, *, group: dict[str, str | None] | None = None,
+                         period: date | str | None = None, offset: int = 0, limit: int = 50,
+                         now: datetime | None = None, **options: Any) -> Any:
+        """The rows counted in one figure of ``metric`` (options as :meth:`metric`): one ``group``
+        (breakdown column -> value text) and ``period``; ``total`` equals the figure's ``n``."""
+        from cxlens.metrics.drill import drill_rows  # noqa: PLC0415
+
+        query = MetricQuery.build(metric, now=now or datetime.now(UTC), **options)
+        return drill_rows(self._tables(), self.settings, query, group, period, offset=offset, limit=limit)
+
 
 def _as_date(value: date | str) -> date:
     if isinstance(value, date):

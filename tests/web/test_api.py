@@ -125,8 +125,9 @@ def operations(app: WebApp) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def concrete(path: str) -> str:
-    values = {"project": "main", "table": "responses", "metric": "nps", "customer_id": "C0000001"}
-    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+    values = {"project": "main", "table": "responses", "metric": "nps", "customer_id": "C0000001",
+              "journey": "default"}
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "1"), path)  # other ids: any value
 
 
 def test_openapi_document(app: WebApp) -> None:
@@ -174,3 +175,103 @@ def test_every_operation_enforces_its_permission(app: WebApp) -> None:
             else:
                 assert r.status_code == 403, f"{caller} {method} {path}: {r.status_code} {r.content!r}"
                 assert r.json()["error"]["code"] == "forbidden"
+
+
+# ------------------------------------------------------------------ journeys, themes, drill-down
+
+
+NOW_Q = NOW.isoformat().replace("+", "%2B")
+
+
+def as_json(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+def test_funnel_of_a_journey_equals_the_python_api(app: WebApp) -> None:
+    from cxlens.web import pages
+    from cxlens.web.projects import POOL
+
+    read = bearer(app.keys["read"])
+    r = app.client().get(f"/api/projects/main/funnels/default?window=30d&now={NOW_Q}", headers=read)
+    assert r.status_code == 200, r.content
+    with POOL.use(app.projects["main"]) as ws:
+        steps = ",".join(pages.journey_steps(ws, "default"))
+        expected = ws.funnel(steps, journey="default", window="30d", now=NOW)
+    assert r.json() == {"journey": "default", **as_json(expected.to_dict())}
+    assert [s["label"] for s in r.json()["groups"][0]["steps"]][0] == "stage:Awareness"
+    qs = "steps=plans_page,web_checkout&by=segment&window=14d&order=strict&grain=quarter&since=2026-01-01"
+    r = app.client().get(f"/api/projects/main/funnels/default?{qs}&now={NOW_Q}", headers=read)
+    assert r.status_code == 200, r.content
+    with POOL.use(app.projects["main"]) as ws:
+        expected = ws.funnel("plans_page,web_checkout", journey="default", window="14d", order="strict",
+                             by="segment", grain="quarter", since="2026-01-01", now=NOW)
+    assert r.json()["groups"] == as_json(expected.to_dict())["groups"] and len(r.json()["groups"]) > 1
+    bad = app.client().get("/api/projects/main/funnels/nope", headers=read)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "unknown_name"
+    assert "Unknown journey 'nope'" in bad.json()["error"]["message"]
+    bad = app.client().get("/api/projects/main/funnels/default?window=soon", headers=read)
+    assert bad.status_code == 400 and "window" in bad.json()["error"]["message"]
+
+
+def test_journey_map_equals_the_python_api(app: WebApp) -> None:
+    from cxlens.web.projects import POOL
+
+    r = app.client().get(f"/api/projects/main/journey-map?since=2026-01-01&now={NOW_Q}",
+                         headers=bearer(app.keys["read"]))
+    assert r.status_code == 200, r.content
+    with POOL.use(app.projects["main"]) as ws:
+        expected = ws.journey_map(since="2026-01-01", now=NOW)
+    assert r.json() == as_json(expected.to_dict())
+    assert [s["stage"] for s in r.json()["stages"]][:2] == ["Awareness", "Consideration"]
+
+
+def test_themes_before_a_model_is_fitted(app: WebApp) -> None:
+    r = app.client().get("/api/projects/other/themes", headers=bearer(app.keys["other"]))
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found" and "cxlens text themes" in r.json()["error"]["message"]
+
+
+def test_responses_behind_a_figure(app: WebApp) -> None:
+    from cxlens.web.projects import POOL
+
+    read = bearer(app.keys["read"])
+    with POOL.use(app.projects["main"]) as ws:
+        result = ws.metric("csat", now=NOW, by="touchpoint", grain="quarter", since="2026-01-01")
+    checked = 0
+    for row in result.rows[:5]:
+        (col, value), = row.groups
+        qs = (f"metric=csat&by=touchpoint&value={value}&grain=quarter&period={row.period}&since=2026-01-01"
+              f"&limit=3&now={NOW_Q}")
+        body = app.client().get(f"/api/projects/main/responses?{qs}", headers=read).json()
+        assert body["total"] == row.n and len(body["rows"]) == min(3, row.n)
+        assert body["group"] == {"touchpoint": value} and body["period"] == row.period.isoformat()
+        assert all(r["touchpoint"] == value and r["csat"] is not None for r in body["rows"])
+        checked += 1
+    assert checked
+    everything = app.client().get(f"/api/projects/main/responses?metric=responses&limit=1000&now={NOW_Q}",
+                                  headers=read).json()
+    paged = app.client().get(f"/api/projects/main/responses?metric=responses&limit=7&offset=7&now={NOW_Q}",
+                             headers=read).json()
+    assert paged["total"] == everything["total"]
+    assert paged["rows"] == everything["rows"][7:14]
+    assert isinstance(paged["rows"][0]["submitted_at"], str)
+    for qs, field in (("metric=nps&by=segment", "value"), ("metric=churn", None), ("", "metric")):
+        bad = app.client().get(f"/api/projects/main/responses?{qs}", headers=read)
+        assert bad.status_code == 400, qs
+        assert bad.json()["error"]["field"] == field, bad.json()
+
+
+def test_openapi_documents_the_query_operations(app: WebApp) -> None:
+    doc = app.client().get("/api/openapi.json").json()
+    for path, schema in (("/api/projects/{project}/funnels/{journey}", "FunnelOut"),
+                         ("/api/projects/{project}/journey-map", "JourneyMapOut"),
+                         ("/api/projects/{project}/themes", "ThemesOut"),
+                         ("/api/projects/{project}/responses", "ResponsesOut")):
+        op = doc["paths"][path]["get"]
+        assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(schema)
+        assert "400" in op["responses"] and "404" in op["responses"]
+    components = doc["components"]["schemas"]
+    assert "median_seconds" in components["FunnelStepOut"]["properties"]
+    assert "total" in components["ResponsesOut"]["properties"]

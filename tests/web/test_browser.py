@@ -1,4 +1,6 @@
-"""In a real headless Chromium: log in, read the overview, use the metric explorer."""
+"""In a real headless Chromium: log in, read the overview, use the metric explorer, open every
+dashboard page without a console error (a screenshot each, in test-artifacts/) and drill down
+from a chart bar to the rows behind it."""
 
 from __future__ import annotations
 
@@ -15,14 +17,29 @@ require_web()
 
 
 pytestmark = needs_chromium
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[Any]:
     with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
-        yield context.new_page()
+        tab = context.new_page()
+        tab.console_errors = []  # type: ignore[attr-defined]
+        tab.on("console", lambda m: tab.console_errors.append(m.text) if m.type == "error" else None)
+        tab.on("pageerror", lambda e: tab.console_errors.append(str(e)))
+        yield tab
         context.close()
+
+
+def log_in(page: Any, served: Served) -> None:
+    page.goto(served.url + "/login/")
+    if "/login/" not in page.url:
+        return  # already logged in
+    page.fill("#id_username", "sam")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(served.url + "/p/main/", timeout=60_000)
 
 
 def test_login_overview_and_explorer(page: Any, served: Served, tmp_path: Path) -> None:
@@ -62,3 +79,54 @@ def test_login_overview_and_explorer(page: Any, served: Served, tmp_path: Path) 
     page.fill("#by", "no_such_column")
     page.click("#run")
     assert "no_such_column" in page.inner_text("#explorer-error")
+
+
+DASHBOARDS = (
+    ("overview", f"/p/main/?period=365&until={UNTIL}", "h1"),
+    ("explorer", f"/p/main/explore/?metric=nps&by=segment&since=2025-12-01&until={UNTIL}", "#result-table"),
+    ("customers", "/p/main/customers/?q=C00000", "h1"),
+    ("customer", "/p/main/customers/C0000001/", "h1"),
+    ("journeys", "/p/main/journeys/", "#funnel"),
+    ("text", "/p/main/text/", "#text-empty"),
+    ("responses", f"/p/main/responses/?metric=csat&since=2026-01-01&until={UNTIL}", "#drill-table"),
+    ("surveys", "/p/main/surveys/", "h1"),
+    ("settings", "/p/main/settings/", "h1"),
+)
+
+
+def test_every_dashboard_page_opens_without_console_errors(page: Any, served: Served) -> None:
+    log_in(page, served)
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, path, selector in DASHBOARDS:
+        page.console_errors.clear()
+        response = page.goto(served.url + path)
+        assert response is not None and response.status == 200, (name, response and response.status)
+        page.wait_for_selector(selector)
+        page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
+        assert page.console_errors == [], (name, page.console_errors)
+    page.goto(served.url + "/p/main/journeys/")
+    assert page.locator("#journey-map tbody tr").count() == 7
+    assert page.locator("#funnel svg.chart rect.bar").count() >= 2
+    page.goto(served.url + "/p/main/text/")
+    assert "cxlens text themes" in page.inner_text("#text-empty")
+
+
+def test_a_chart_bar_leads_to_the_rows_behind_it(page: Any, served: Served) -> None:
+    log_in(page, served)
+    page.goto(f"{served.url}/p/main/explore/?metric=nps&by=segment&since=2025-12-01&until={UNTIL}")
+    rows = page.locator("#result-table tbody tr")
+    headers = page.locator("#result-table th").all_inner_texts()
+    first = dict(zip(headers, rows.first.locator("td").all_inner_texts(), strict=True))
+    bar = page.locator("svg.chart a.drill").first
+    bar.focus()  # reachable from the keyboard: a focusable link, opened with Enter
+    assert page.evaluate("document.activeElement.getAttribute('class')") == "drill"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#drill-total")
+    assert "/p/main/responses/" in page.url and f"value={first['segment']}" in page.url
+    assert page.inner_text("#drill-total") == first["n"]
+    page.screenshot(path=str(ARTIFACTS / "drill-down.png"), full_page=True)
+    page.go_back()
+    second = dict(zip(headers, rows.nth(1).locator("td").all_inner_texts(), strict=True))
+    page.locator("svg.chart a.drill").nth(1).click()  # and with the mouse
+    page.wait_for_selector("#drill-total")
+    assert page.inner_text("#drill-total") == second["n"]

@@ -137,3 +137,19 @@ def test_customer_profile_shows_clv_once_fitted(app: WebApp) -> None:
     assert "probability alive" in page
     assert f"{row['probability_alive']:.3f}" in page
     assert f"{row['expected_value']:,.2f}".replace(",", "") in page.replace(",", "")
+
+
+def test_overview_looks_tables_up_once_without_changing_a_figure(app: WebApp) -> None:
+    """The overview runs its metrics on tables looked up once; every figure equals Workspace.metric's."""
+    from cxlens.web import pages
+    from cxlens.web.projects import POOL
+
+    window = pages.Window.parse("180", UNTIL, AS_OF)
+    with POOL.use(app.projects["main"]) as ws:
+        fast = pages.overview(ws, window)
+        one_call_each = pages.Overview(
+            window, tuple(pages.figure(ws, m, window, trend=True) for m in pages.HEADLINE),
+            pages.figure(ws, "responses", window, trend=True), pages.figure(ws, "churn", window),
+            tuple(pages.figure(ws, m, window) for m in pages.SERVICE), pages.significant_changes(ws, window))
+    assert fast == one_call_each
+    assert fast.headline[0].n > 0 and len(fast.headline[0].trend) >= 6

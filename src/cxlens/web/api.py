@@ -10,25 +10,34 @@ permission it needs (:mod:`cxlens.web.roles`). Every error has one JSON shape::
 from __future__ import annotations
 
 import logging
+import math
 import tempfile
-from datetime import UTC, datetime
+import threading
+import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import File, Form, NinjaAPI, Query, Schema
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.files import UploadedFile
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.throttling import BaseThrottle
 from ninja.utils import check_csrf
 from pydantic import Field
 
 from cxlens.errors import CxlensError, CxlensInputError, UnknownNameError, WorkspaceError
 from cxlens.ingest.sources import json_value_as_text
-from cxlens.metrics import metric_names
-from cxlens.web import jobs
+from cxlens.metrics import drill, metric_names
+from cxlens.text.theme_model import has_model
+from cxlens.text.themes import theme_summary
+from cxlens.web import jobs, pages
+from cxlens.web.config import DEFAULT_API_RATE
 from cxlens.web.models import ApiKey, Project
 from cxlens.web.pages import customer_profile
 from cxlens.web.projects import POOL, AccessDenied, ProjectNotFound, project_for_user, visible_projects
@@ -100,6 +109,54 @@ class SessionAuth(APIKeyCookie):
         return user
 
 
+class RateLimit(BaseThrottle):
+    """Token buckets in Django's cache: one per API key (or logged-in user), one per client address.
+
+    Each bucket holds up to N tokens and refills at N per period (setting ``CXLENS_API_RATE``, default
+    600 per minute); a request takes one token from both buckets or, when either is empty, is refused
+    with 429 and ``Retry-After`` (the seconds until a token is back). The client address is the
+    connection's (``REMOTE_ADDR``): behind a proxy, that is the proxy's.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @staticmethod
+    def rate() -> tuple[int, int] | None:
+        return getattr(settings, "CXLENS_API_RATE", DEFAULT_API_RATE)
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        rate = self.rate()
+        if rate is None:
+            return True
+        capacity, seconds = rate
+        auth = getattr(request, "auth", None)
+        caller = f"key:{auth.prefix}" if isinstance(auth, ApiKey) else f"user:{getattr(auth, 'pk', '')}"
+        address = f"addr:{request.META.get('REMOTE_ADDR')}"
+        keys = [f"cxlens:rate:{capacity}/{seconds}:{who}" for who in (caller, address)]
+        now = time.time()
+        with self._lock:  # get-then-set: one request at a time per process
+            tokens = {k: self._refilled(cache.get(k), capacity, seconds, now) for k in keys}
+            short = [(1 - t) * seconds / capacity for t in tokens.values() if t < 1]
+            if short:
+                self._local.wait = max(short)
+                return False
+            for k, t in tokens.items():
+                cache.set(k, (t - 1, now), timeout=seconds + 1)
+        return True
+
+    @staticmethod
+    def _refilled(state: tuple[float, float] | None, capacity: int, seconds: int, now: float) -> float:
+        if state is None:
+            return float(capacity)
+        tokens, stamp = state
+        return min(float(capacity), tokens + max(now - stamp, 0.0) * capacity / seconds)
+
+    def wait(self) -> float | None:
+        return getattr(self._local, "wait", None)
+
+
 api = NinjaAPI(
     title="cxlens API",
     version="1",
@@ -108,6 +165,7 @@ api = NinjaAPI(
     auth=[KeyAuth(), SessionAuth()],
     docs_url=None,  # the interactive docs page loads scripts from a CDN; the JSON document is served
     urls_namespace="api",
+    throttle=[RateLimit()],
 )
 
 
@@ -147,6 +205,18 @@ def _not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "throttled"}
     return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), exc.message)
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    rate = RateLimit.rate() or DEFAULT_API_RATE
+    wait = math.ceil(exc.wait) if exc.wait is not None else None
+    response = error_response(
+        429, "rate_limited", f"Too many requests: the API allows {rate[0]} requests per {rate[1]} seconds per key "
+        f"and per client address. Retry after {wait} seconds.", details={"retry_after": wait})
+    if wait is not None:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @api.exception_handler(ProjectNotFound)
@@ -398,8 +468,295 @@ def quarantine(request: HttpRequest, project: str, table: TableName, import_id: 
     return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows]
 
 
+# ------------------------------------------------------------------------------------- journeys and text
+
+
+class FunnelParams(Schema):
+    steps: list[str] = Field(default_factory=list, description="Steps in order (repeatable or comma-separated; "
+                             "default: the journey's stages, stage:NAME).")
+    window: str = Field("14d", description="Conversion window from step 1 (30m, 36h, 14d, 2w).")
+    order: Literal["sequential", "strict", "any"] = "sequential"
+    by: str | None = Field(None, description="Break down by an interactions column (value at step 1) or a "
+                                             "customers column.")
+    attribution: Literal["first_touch", "customer"] = "first_touch"
+    exclude: list[str] = Field(default_factory=list, description="Leave out customers with this step between "
+                               "step 1 and the last step (repeatable).")
+    grain: Literal["day", "week", "month", "quarter", "year"] | None = None
+    since: str | None = Field(None, description="First day included (ISO date).")
+    until: str | None = Field(None, description="Last day included (ISO date; default: now).")
+    confidence: float = Field(0.95, gt=0, lt=1)
+    now: datetime | None = Field(None, description="Reference time (ISO 8601; default: the current time).")
+
+
+class FunnelStepOut(Schema):
+    step: int
+    label: str
+    customers: int
+    conversion: float | None
+    ci_low: float | None
+    ci_high: float | None
+    from_previous: float | None
+    from_previous_ci_low: float | None
+    from_previous_ci_high: float | None
+    drop_off: int
+    drop_off_rate: float | None
+    median_seconds: float | None = Field(description="Median time from step 1 of the customers reaching the step.")
+    distribution: dict[str, int]
+
+
+class FunnelGroupOut(Schema):
+    group: dict[str, Any]
+    steps: list[FunnelStepOut]
+
+
+class FunnelOut(Schema):
+    journey: str
+    steps: list[str]
+    window_seconds: int
+    order: str
+    by: str | None
+    attribution: str
+    since: str | None
+    until: str | None
+    exclusions: list[dict[str, Any]]
+    groups: list[FunnelGroupOut]
+    trend: list[dict[str, Any]]
+    warnings: list[str]
+
+
+class PeriodParams(Schema):
+    journey: str | None = Field(None, description="Saved journey (DIR/journeys/NAME.toml; default: the default "
+                                                  "template).")
+    since: str | None = Field(None, description="First day included (ISO date).")
+    until: str | None = Field(None, description="Last day included (ISO date; default: now).")
+    now: datetime | None = Field(None, description="Reference time (ISO 8601; default: the current time).")
+
+
+class ScopeOut(Schema):
+    since: str | None
+    until: str
+    now: str
+
+
+class ConversionOut(Schema):
+    eligible: int
+    converted: int
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class EmotionOut(Schema):
+    stage: str
+    responses: int
+    comments: int
+    sentiment: float | None
+    target: float | None
+    gap: float | None
+    nps: float | None
+    csat_top_box: float | None
+    ces_easy: float | None
+
+
+class StageThemeOut(Schema):
+    theme_id: str
+    label: str
+    comments: int
+    share: float
+
+
+class TouchpointCellOut(Schema):
+    touchpoint: str
+    channel: str | None
+    direct: bool | None
+    customers: int
+
+
+class StageOut(Schema):
+    stage: str
+    touchpoints: list[TouchpointCellOut]
+    channels: list[str]
+    customers: int
+    events: int
+    conversion: ConversionOut | None = Field(description="Customers reaching the next stage in its window "
+                                                         "(none for the last stage).")
+    median_days_in_stage: float | None
+    emotion: EmotionOut
+    pain_points: list[dict[str, Any]]
+    delights: list[dict[str, Any]]
+    themes: list[StageThemeOut]
+
+
+class JourneyMapOut(Schema):
+    journey: str
+    version: int
+    description: str
+    segment: dict[str, Any] | None
+    scope: ScopeOut
+    stages: list[StageOut]
+
+
+class ImpactOut(Schema):
+    n_with: int
+    n_without: int
+    value_with: float | None
+    value_without: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    significant: bool
+    method: str
+
+
+class TrendPointOut(Schema):
+    period: str
+    count: int
+    share: float | None
+
+
+class SubThemeOut(Schema):
+    sub_theme_id: str
+    parent_id: str
+    label: str
+    keywords: list[str]
+    count: int
+    share_of_parent: float | None
+    examples: list[str]
+
+
+class ThemeOut(Schema):
+    theme_id: str
+    label: str
+    keywords: list[str]
+    count: int
+    share: float | None
+    trend: list[TrendPointOut]
+    nps: ImpactOut = Field(description="NPS of the responses with the theme minus the others (points).")
+    csat: ImpactOut = Field(description="CSAT top-box share with the theme minus the others (percentage points).")
+    examples: list[str] = Field(description="Example texts with personal data redacted.")
+    sub_themes: list[SubThemeOut] = Field(default_factory=list)
+    kind: str = Field("theme", description="theme, language (texts of a language not clustered) or other.")
+
+
+class ThemesOut(Schema):
+    model_version: str
+    fitted_at: str | None
+    grain: str
+    periods: list[str]
+    total: int
+    themes: list[ThemeOut]
+
+
+class ThemeParams(Schema):
+    grain: Literal["day", "week", "month", "quarter", "year"] = "month"
+    periods: int = Field(6, ge=1, le=60, description="Trend periods, ending with the current one.")
+    examples: int = Field(3, ge=0, le=20, description="Example texts per theme.")
+    confidence: float = Field(0.95, gt=0, lt=1)
+    now: datetime | None = Field(None, description="Reference time (ISO 8601; default: the current time).")
+
+
+class ResponsesParams(Schema):
+    metric: str | None = Field(None, description="Required: the metric of the figure (a metric that counts "
+                                                  "rows: not churn, retention or backlog).")
+    by: list[str] = Field(default_factory=list, description="The figure's breakdown columns (repeatable).")
+    value: list[str] = Field(default_factory=list, description=f"The figure's group: one value per 'by', in the "
+                             f"same order ('{drill.NULL}' for a missing value).")
+    grain: Literal["day", "week", "month", "quarter", "year"] | None = None
+    period: str | None = Field(None, description="The figure's period (its first day; needs 'grain').")
+    since: str | None = Field(None, description="First day included (ISO date).")
+    until: str | None = Field(None, description="Last day included (ISO date; default: now).")
+    where: list[str] = Field(default_factory=list, description="COL=VALUE filters (repeatable).")
+    offset: int = Field(0, ge=0)
+    limit: int = Field(100, ge=1, le=1000)
+    now: datetime | None = Field(None, description="Reference time (ISO 8601; default: the current time).")
+
+
+class ResponsesOut(Schema):
+    metric: str
+    table: str = Field(description="The table the rows come from (responses or tickets).")
+    id_column: str
+    time_column: str
+    value_column: str | None
+    group: dict[str, str | None]
+    period: str | None
+    total: int = Field(description="Rows behind the figure in all: the figure's n.")
+    offset: int
+    limit: int
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def _now(value: datetime | None) -> datetime:
+    now = value or datetime.now(UTC)
+    return now if now.tzinfo else now.replace(tzinfo=UTC)
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (datetime, date)) else value
+
+
+@api.get("/projects/{project}/funnels/{journey}", response={200: FunnelOut, **ERRORS}, tags=["journeys"])
+def funnel(request: HttpRequest, project: str, journey: str, params: Query[FunnelParams]) -> dict[str, Any]:
+    """The funnel of a journey's stages (or of 'steps'), exactly as 'cxlens journey funnel --journey JOURNEY':
+    customers per step, conversion with Wilson intervals, drop-off, median time from step 1. JOURNEY is a
+    saved journey or 'default' (the template). Needs 'read'."""
+    p = authorize(request, project, Permission.READ)
+    with POOL.use(p) as ws:
+        steps = ",".join(params.steps) if params.steps else ",".join(pages.journey_steps(ws, journey))
+        result = ws.funnel(steps, journey=journey, now=_now(params.now), window=params.window, order=params.order,
+                           by=params.by, attribution=params.attribution, exclude=list(params.exclude),
+                           grain=params.grain, since=params.since, until=params.until,
+                           confidence=params.confidence)
+    return {"journey": journey, **result.to_dict()}
+
+
+@api.get("/projects/{project}/journey-map", response={200: JourneyMapOut, **ERRORS}, tags=["journeys"])
+def journey_map(request: HttpRequest, project: str, params: Query[PeriodParams]) -> dict[str, Any]:
+    """The journey map, as 'cxlens journey map': per stage the customers, events, conversion to the next
+    stage, time in stage, experience (sentiment, NPS, CSAT, CES), pain points and top themes. Needs 'read'."""
+    p = authorize(request, project, Permission.READ)
+    with POOL.use(p) as ws:
+        result = ws.journey_map(journey=params.journey, since=params.since, until=params.until,
+                                now=_now(params.now))
+    return result.to_dict()
+
+
+@api.get("/projects/{project}/themes", response={200: ThemesOut, **ERRORS}, tags=["text"])
+def themes(request: HttpRequest, project: str, params: Query[ThemeParams]) -> dict[str, Any]:
+    """Themes of the comments and tickets, as 'cxlens text themes show': count, share, trend, impact on NPS
+    and CSAT with intervals, redacted examples. 404 until a theme model is fitted. Needs 'read'."""
+    p = authorize(request, project, Permission.READ)
+    with POOL.use(p) as ws:
+        if not has_model(ws.path):
+            raise ApiError(404, "not_found", f"Project '{project}' has no theme model yet. Fit one on the server "
+                                             f"with 'cxlens text themes'.")
+        summary = theme_summary(ws, grain=params.grain, periods=params.periods, examples=params.examples,
+                                confidence=params.confidence, now=_now(params.now))
+    return summary.to_dict()
+
+
+@api.get("/projects/{project}/responses", response={200: ResponsesOut, **ERRORS}, tags=["metrics"])
+def responses(request: HttpRequest, project: str, params: Query[ResponsesParams]) -> dict[str, Any]:
+    """The rows behind one figure of a metric (drill-down), newest first, paged: the same filters, range and
+    period as GET .../metrics/{metric}, so 'total' equals the figure's n. Needs 'read'."""
+    p = authorize(request, project, Permission.READ)
+    if not params.metric:
+        raise ApiError(400, "invalid_input", "The 'metric' parameter is missing. Give the metric of the figure, "
+                                             "e.g. metric=nps.", "metric")
+    if len(params.value) != len(params.by):
+        raise ApiError(400, "invalid_input", f"Give one 'value' per 'by' column: got {len(params.by)} breakdowns "
+                                             f"and {len(params.value)} values.", "value")
+    with POOL.use(p) as ws:
+        result = ws.responses_behind(params.metric, group=dict(zip(params.by, params.value, strict=True)),
+                                     period=params.period, offset=params.offset, limit=params.limit,
+                                     now=_now(params.now), by=params.by, grain=params.grain, since=params.since,
+                                     until=params.until, where=parse_where(params.where))
+    out = result.to_dict()
+    out["rows"] = [{k: _jsonable(v) for k, v in r.items()} for r in result.rows]
+    return out
+
+
 def api_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Django's 404 for paths under /api/ that match no operation, in the API's error shape."""
     return error_response(404, "not_found", f"No API operation at {request.path}. The operations are listed "
                                             f"in /api/openapi.json.")
-

@@ -23,6 +23,8 @@ class Point:
     value: float | None
     low: float | None = None
     high: float | None = None
+    #: Where a click on the point or bar leads (the rows behind the figure); None: not a link.
+    href: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,13 +49,22 @@ def _label(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def series_from_records(records: list[dict[str, Any]], by: Sequence[str]) -> tuple[Series, ...]:
-    """One series per breakdown group, points per period (records of a MetricResult)."""
+def _link(href: str | None, label: str, shape: str) -> str:
+    """``shape`` wrapped in a keyboard-reachable link when ``href`` is set."""
+    if not href:
+        return shape
+    return f'<a class="drill" href="{escape(href)}" aria-label="{escape(label)}">{shape}</a>'
+
+
+def series_from_records(records: list[dict[str, Any]], by: Sequence[str],
+                        links: Sequence[str | None] | None = None) -> tuple[Series, ...]:
+    """One series per breakdown group, points per period (records of a MetricResult); ``links``
+    (one per record) make the points links."""
     groups: dict[str, list[Point]] = {}
-    for r in records:
+    for i, r in enumerate(records):
         name = " / ".join(str(r.get(b)) for b in by) or "all"
         groups.setdefault(name, []).append(Point(_label(r.get("period")), r.get("value"), r.get("ci_low"),
-                                                 r.get("ci_high")))
+                                                 r.get("ci_high"), links[i] if links else None))
     return tuple(Series(k, tuple(v)) for k, v in list(groups.items())[: len(PALETTE)])
 
 
@@ -94,14 +105,22 @@ def line_chart(series: Sequence[Series], *, width: int = 720, height: int = 260,
         parts.append(f'<polyline class="line" stroke="{color}" points="{" ".join(line)}"/>')
         for p in s.points:
             if p.value is not None:
-                parts.append(f'<circle cx="{x(p.label):.1f}" cy="{y(p.value):.1f}" r="3" fill="{color}">'
-                             f'<title>{escape(s.name)} {escape(p.label)}: {escape(_fmt(p.value))}</title></circle>')
+                text = f"{s.name} {p.label}: {_fmt(p.value)}"
+                parts.append(_link(p.href, f"{text} (show the rows)",
+                                   f'<circle cx="{x(p.label):.1f}" cy="{y(p.value):.1f}" r="{5 if p.href else 3}" '
+                                   f'fill="{color}"><title>{escape(text)}</title></circle>'))
     parts.append("</svg>")
     return mark_safe("".join(parts))
 
 
-def bar_chart(points: Sequence[Point], *, width: int = 720, unit: str = "", title: str = "") -> SafeString:
-    """Horizontal bars with interval whiskers, one per group."""
+def bar_chart(points: Sequence[Point], *, width: int = 720, unit: str = "", title: str = "",
+              decimals: int | None = None) -> SafeString:
+    """Horizontal bars with interval whiskers, one per group (values shown with ``decimals``; default: 0 from
+    100 up, else 1)."""
+
+    def fmt(v: float) -> str:
+        return _fmt(v) if decimals is None else f"{v:,.{decimals}f}"
+
     values = [v for p in points for v in (p.value, p.low, p.high, 0.0) if v is not None]
     if not points or len(values) <= len(points):
         return mark_safe('<p class="empty">No data in this range.</p>')
@@ -122,13 +141,15 @@ def bar_chart(points: Sequence[Point], *, width: int = 720, unit: str = "", titl
         if p.value is None:
             continue
         x0, x1 = sorted((x(0.0), x(p.value)))
-        parts.append(f'<rect class="bar" x="{x0:.1f}" y="{cy - 9:.1f}" width="{max(x1 - x0, 1):.1f}" height="18" '
-                     f'fill="{PALETTE[0]}"><title>{escape(p.label)}: {escape(_fmt(p.value))}</title></rect>')
+        text = f"{p.label}: {fmt(p.value)}{unit.strip()}"
+        parts.append(_link(p.href, f"{text} (show the rows)",
+                           f'<rect class="bar" x="{x0:.1f}" y="{cy - 9:.1f}" width="{max(x1 - x0, 1):.1f}" '
+                           f'height="18" fill="{PALETTE[0]}"><title>{escape(text)}</title></rect>'))
         if p.low is not None and p.high is not None:
             parts.append(f'<line class="whisker" x1="{x(p.low):.1f}" x2="{x(p.high):.1f}" '
                          f'y1="{cy:.1f}" y2="{cy:.1f}"/>')
         parts.append(f'<text class="value" x="{max(x1, x(p.high or p.value)) + 6:.1f}" y="{cy + 4:.1f}">'
-                     f'{escape(_fmt(p.value) + unit.strip())}</text>')
+                     f'{escape(fmt(p.value) + unit.strip())}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))
 
@@ -143,3 +164,39 @@ def sparkline(points: Sequence[Point], *, width: int = 160, height: int = 36) ->
               for i, p in enumerate(points) if p.value is not None]
     return mark_safe(f'<svg class="spark" viewBox="0 0 {width} {height}" aria-hidden="true">'
                      f'<polyline points="{" ".join(coords)}"/></svg>')
+
+
+# ------------------------------------------------------------------------------------------ page charts
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else 100 * value
+
+
+def journey_charts(data: Any) -> dict[str, SafeString]:
+    """The charts of the journeys page (a :class:`cxlens.web.pages.JourneysPage`)."""
+    steps = data.funnel.groups[0].steps if data.funnel.groups else ()
+    funnel = bar_chart([Point(name, _pct(s.conversion.value), _pct(s.conversion.ci_low), _pct(s.conversion.ci_high))
+                        for name, s in zip(data.stages, steps, strict=False)], unit="%",
+                       title="Customers reaching each stage (% of the first stage)", decimals=0)
+    volume = bar_chart([Point(s.stage, float(s.customers)) for s in data.map.stages],
+                       title="Customers per stage", decimals=0, width=480)
+    feeling = bar_chart([Point(s.stage, s.emotion.sentiment) for s in data.map.stages
+                         if s.emotion.sentiment is not None], title="Mean comment sentiment per stage (-1 to 1)",
+                        decimals=2, width=480)
+    return {"funnel": funnel, "volume": volume, "sentiment": feeling}
+
+
+def text_charts(data: Any) -> dict[str, Any]:
+    """The charts of the text page (a :class:`cxlens.web.pages.TextPage`)."""
+    out: dict[str, Any] = {}
+    if data.sentiment is not None:
+        out["distribution"] = bar_chart([Point(label, float(n)) for label, n in data.sentiment.counts],
+                                        title="Texts per sentiment", decimals=0, width=480)
+        out["trend"] = line_chart([Series("mean sentiment", tuple(Point(m.period.isoformat(), m.mean)
+                                                                   for m in data.sentiment.months))],
+                                  title="Mean sentiment by month", height=220, width=480)
+    if data.summary is not None:
+        out["themes"] = [(t, sparkline([Point(p.period, _pct(p.share)) for p in t.trend]))
+                         for t in data.summary.themes]
+    return out

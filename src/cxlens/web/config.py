@@ -23,6 +23,9 @@ CXLENS_MAIL_FROM           sender address of that mail (``cxlens@localhost``)
 CXLENS_PUBLIC_URL          the address people use to reach this server, for links in mail and
                            webhooks (e.g. ``https://cx.example.com``); default: the address the
                            server listens on
+CXLENS_API_RATE            API requests allowed per API key (or logged-in user) and, separately,
+                           per client address: ``600/min`` (default), ``20/s``, ``5000/hour``,
+                           or ``off``; a burst may use the whole allowance at once (token bucket)
 =========================  ==================================================================
 
 Django is configured only when :func:`cxlens.web.setup` is called, never on import, so the rest
@@ -45,6 +48,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SECRET_FILE = "secret_key"
 SQLITE_FILE = "cxlens.sqlite3"
+#: API requests per period (count, seconds) allowed per key or user and per client address.
+DEFAULT_API_RATE = (600, 60)
+_RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
+               "d": 86400, "day": 86400}
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class WebConfig:
     debug: bool = False
     email: dict[str, Any] = field(default_factory=dict)
     public_url: str | None = None
+    api_rate: tuple[int, int] | None = DEFAULT_API_RATE
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -80,6 +88,23 @@ def load_config(workspace: Path, *, host: str = "127.0.0.1", env: dict[str, str]
         lockout=timedelta(minutes=_int(env.get("CXLENS_LOCKOUT_MINUTES"), "CXLENS_LOCKOUT_MINUTES", 15)),
         email=email_settings(env.get("CXLENS_SMTP_URL"), env.get("CXLENS_MAIL_FROM")),
         public_url=_public_url(env.get("CXLENS_PUBLIC_URL")),
+        api_rate=api_rate(env.get("CXLENS_API_RATE")),
+    )
+
+
+def api_rate(value: str | None) -> tuple[int, int] | None:
+    """``CXLENS_API_RATE`` as (requests, seconds): ``600/min``, ``20/s``, ``5000/hour``; ``off`` is no limit."""
+    if value is None or not value.strip():
+        return DEFAULT_API_RATE
+    text = value.strip().lower()
+    if text in {"off", "none", "0"}:
+        return None
+    count, _, unit = text.partition("/")
+    if count.strip().isdigit() and int(count) > 0 and unit.strip() in _RATE_UNITS:
+        return int(count), _RATE_UNITS[unit.strip()]
+    raise CxlensInputError(
+        f"CXLENS_API_RATE must look like 600/min (requests per s, min, hour or day), or be 'off'. "
+        f"Got {value!r} instead."
     )
 
 
@@ -312,6 +337,7 @@ def django_settings(config: WebConfig) -> dict[str, Any]:
         "AXES_LOCKOUT_TEMPLATE": "cxlens/locked.html",
         "AXES_VERBOSE": False,
         "CXLENS_WORKSPACE": str(config.workspace),
+        "CXLENS_API_RATE": config.api_rate,
         "CXLENS_PUBLIC_URL": config.public_url,
         **config.email,
         # API batches are JSON bodies; files sent by 'cxlens import' are streamed to disk.

@@ -8,6 +8,7 @@ is not set, the address the running server listens on.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -24,18 +25,28 @@ def enabled() -> bool:
 
 
 def send(to: Sequence[str], subject: str, text: str, *, html: str | None = None,
-         headers: Mapping[str, str] | None = None, sender: str | None = None) -> None:
-    """Send one message (raises on SMTP failure, so callers can record and retry)."""
+         headers: Mapping[str, str] | None = None, sender: str | None = None, connection: Any = None) -> None:
+    """Send one message (raises on SMTP failure, so callers can record and retry).
+
+    ``connection`` (from :func:`connection`) reuses one SMTP session for a batch of messages.
+    """
     if not enabled():
         raise MailNotConfigured(
             "No mail server is configured, so cxlens cannot send email. Set CXLENS_SMTP_URL (e.g. "
             "smtp://user:password@mail.example.com:587?starttls=true) and restart 'cxlens serve'."
         )
     message = EmailMultiAlternatives(subject, text, sender or settings.DEFAULT_FROM_EMAIL, list(to),
-                                     headers=dict(headers or {}))
+                                     headers=dict(headers or {}), connection=connection)
     if html is not None:
         message.attach_alternative(html, "text/html")
     message.send(fail_silently=False)
+
+
+def connection() -> Any:
+    """An SMTP connection for sending several messages (use as a context manager)."""
+    from django.core.mail import get_connection
+
+    return get_connection(fail_silently=False)
 
 
 _served_url: str | None = None

@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from cxlens.errors import CxlensError, CxlensInputError
+from cxlens.errors import CxlensError, CxlensInputError, UnknownNameError
 from cxlens.web import charts, manage, pages
 from cxlens.web.models import Project
 from cxlens.web.projects import POOL, AccessDenied, ProjectNotFound, project_for_user, visible_projects
@@ -28,6 +28,8 @@ from cxlens.web.roles import Permission, Role
 
 CACHE_SECONDS = 300
 TIMELINE_EVENTS = 100
+DRILL_PAGE = 50
+THEME_PAGE = 25
 
 
 def context(request: HttpRequest) -> dict[str, Any]:
@@ -96,10 +98,13 @@ def overview(request: HttpRequest, project: Project) -> HttpResponse:
         with POOL.use(project) as ws:
             data = pages.overview(ws, window)
         cache.set(key, data, CACHE_SECONDS)
-    trends = [(f.label, charts.line_chart([charts.Series(f.label, tuple(charts.Point(str(p), v, lo, hi)
-                                                                          for p, v, lo, hi in f.trend))],
-                                            unit=f.unit, title=f"{f.label} by month", height=220))
-              for f in (*data.headline, data.volume)]
+    def link(metric: str, period: Any) -> str | None:
+        return pages.drill_link(project.slug, metric, grain="month", period=period, since=window.trend_since,
+                                until=window.until)
+
+    trends = [(f.label, charts.line_chart([charts.Series(f.label, tuple(
+        charts.Point(str(p), v, lo, hi, link(f.metric, p)) for p, v, lo, hi in f.trend))],
+        unit=f.unit, title=f"{f.label} by month", height=220)) for f in (*data.headline, data.volume)]
     return render(request, "cxlens/overview.html", {
         "project": project, "data": data, "trends": trends, "periods": pages.PERIODS, "nav": "overview",
     })
@@ -126,11 +131,15 @@ def explorer(request: HttpRequest, project: Project) -> HttpResponse:
     if request.GET.get("format") == "csv":
         return _csv_response(records, f"{project.slug}-{result.metric}.csv")
     unit = pages.UNITS.get(result.metric, "")
+    links = [pages.drill_link(project.slug, result.metric, by=query.by, values=tuple(r.get(b) for b in query.by),
+                              grain=query.grain, period=r.get("period"), since=query.since, until=query.until,
+                              where=query.where) for r in records]
     if query.grain:
-        chart = charts.line_chart(charts.series_from_records(records, query.by), unit=unit, title=result.metric)
+        chart = charts.line_chart(charts.series_from_records(records, query.by, links), unit=unit,
+                                  title=result.metric)
     else:
         points = [charts.Point(" / ".join(str(r.get(b)) for b in query.by) or "all", r.get("value"),
-                               r.get("ci_low"), r.get("ci_high")) for r in records]
+                               r.get("ci_low"), r.get("ci_high"), link) for r, link in zip(records, links, strict=True)]
         chart = charts.bar_chart(points, unit=unit, title=result.metric)
     export = request.GET.copy()
     export["format"] = "csv"
@@ -138,6 +147,84 @@ def explorer(request: HttpRequest, project: Project) -> HttpResponse:
                headers=list(records[0]) if records else [], chart=chart, query=query,
                export_query=export.urlencode())
     return render(request, "cxlens/explorer.html", ctx)
+
+
+@project_view(Permission.READ)
+def responses(request: HttpRequest, project: Project) -> HttpResponse:
+    """The rows behind one figure of the explorer or the overview (drill-down), paged or as CSV."""
+    ctx: dict[str, Any] = {"project": project, "nav": "explore"}
+    try:
+        drill = pages.DrillRequest.from_params(request.GET, limit=DRILL_PAGE)
+        with POOL.use(project) as ws:
+            if request.GET.get("format") == "csv":
+                rows = drill.all_rows(ws, utcnow())
+                return _csv_response(rows, f"{project.slug}-{drill.metric}-rows.csv")
+            result = drill.run(ws, utcnow())
+    except CxlensError as exc:
+        ctx.update(title="Invalid drill-down", message=str(exc))
+        return render(request, "cxlens/error.html", ctx, status=400)
+    base = request.GET.copy()
+    base.pop("offset", None)
+    export = base.copy()
+    export["format"] = "csv"
+    explorer_query = base.copy()
+    explorer_query.pop("value", None)
+    explorer_query.pop("period", None)
+    ctx.update(result=result, drill=drill, label=pages.LABELS.get(drill.metric, drill.metric),
+               export_query=export.urlencode(), explorer_query=explorer_query.urlencode(),
+               next_query=_page_query(base, result.offset + result.limit) if result.has_next else None,
+               prev_query=_page_query(base, max(result.offset - result.limit, 0)) if result.offset else None,
+               shown_to=result.offset + len(result.rows),
+               extra_columns=[c for c in pages.DRILL_EXTRA_COLUMNS if c in result.columns])
+    return render(request, "cxlens/responses.html", ctx)
+
+
+def _page_query(base: Any, offset: int) -> str:
+    q = base.copy()
+    q["offset"] = str(offset)
+    return str(q.urlencode())
+
+
+@project_view(Permission.READ)
+def journeys(request: HttpRequest, project: Project) -> HttpResponse:
+    ctx: dict[str, Any] = {"project": project, "nav": "journeys", "windows": pages.FUNNEL_WINDOWS}
+    try:
+        with POOL.use(project) as ws:
+            data = pages.journeys_page(ws, request.GET.get("journey") or None, request.GET.get("window") or None,
+                                       utcnow(), since=request.GET.get("since") or None,
+                                       until=request.GET.get("until") or None)
+    except CxlensError as exc:
+        ctx.update(title="Invalid journey query", message=str(exc))
+        return render(request, "cxlens/error.html", ctx, status=400)
+    ctx.update(data=data, charts=charts.journey_charts(data))
+    return render(request, "cxlens/journeys.html", ctx)
+
+
+@project_view(Permission.READ)
+def text(request: HttpRequest, project: Project) -> HttpResponse:
+    with POOL.use(project) as ws:
+        data = pages.text_page(ws, utcnow())
+    return render(request, "cxlens/text.html", {"project": project, "nav": "text", "data": data,
+                                                "charts": charts.text_charts(data)})
+
+
+@project_view(Permission.READ)
+def theme(request: HttpRequest, project: Project, theme_id: str) -> HttpResponse:
+    offset_text = request.GET.get("offset") or "0"
+    offset = int(offset_text) if offset_text.isdigit() else 0
+    try:
+        with POOL.use(project) as ws:
+            data = pages.theme_verbatims(ws, theme_id, offset=offset, limit=THEME_PAGE)
+    except UnknownNameError:
+        raise Http404(f"No theme {theme_id!r}") from None
+    except CxlensError as exc:
+        return render(request, "cxlens/error.html", {"project": project, "title": "No themes",
+                                                     "message": str(exc)}, status=404)
+    return render(request, "cxlens/theme.html", {
+        "project": project, "nav": "text", "data": data,
+        "next_offset": data.offset + data.limit if data.has_next else None,
+        "prev_offset": max(data.offset - data.limit, 0) if data.offset else None,
+        "shown_to": data.offset + len(data.verbatims)})
 
 
 def _csv_response(records: list[dict[str, Any]], filename: str) -> HttpResponse:
