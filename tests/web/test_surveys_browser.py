@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,12 +95,18 @@ def test_detractor_gets_the_follow_up_and_a_promoter_does_not(browser: Any, surv
     page.wait_for_selector("#message-title")
     context.close()
 
-    status, body = served.get(f"/api/projects/main/metrics/nps?where=survey_id%3D{SLUG}",
-                              headers={"Authorization": f"Bearer {served.key}"})
-    assert status == 200, body
-
-
-    [row] = json.loads(body)["rows"]
+    # The thank-you page does not wait for the warehouse: the server's surveys-flush job writes
+    # the responses within about a second.
+    deadline = time.monotonic() + 60
+    while True:
+        status, body = served.get(f"/api/projects/main/metrics/nps?where=survey_id%3D{SLUG}",
+                                  headers={"Authorization": f"Bearer {served.key}"})
+        assert status == 200, body
+        rows = json.loads(body)["rows"]
+        if (rows and rows[0]["n"] == 2) or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    [row] = rows
     assert (row["n"], row["value"]) == (2, 0.0)  # one detractor, one promoter
 
 

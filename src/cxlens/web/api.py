@@ -760,3 +760,7 @@ def api_not_found(request: HttpRequest, exception: Exception | None = None) -> H
     """Django's 404 for paths under /api/ that match no operation, in the API's error shape."""
     return error_response(404, "not_found", f"No API operation at {request.path}. The operations are listed "
                                             f"in /api/openapi.json.")
+
+from cxlens.web.distribution.api import router as distribution_router  # noqa: E402 - survey invitations, consent
+
+api.add_router("", distribution_router)

@@ -26,6 +26,9 @@ CXLENS_PUBLIC_URL          the address people use to reach this server, for link
 CXLENS_API_RATE            API requests allowed per API key (or logged-in user) and, separately,
                            per client address: ``600/min`` (default), ``20/s``, ``5000/hour``,
                            or ``off``; a burst may use the whole allowance at once (token bucket)
+CXLENS_SURVEY_LIMITS       answers per minute on the public survey endpoints (hosted pages and
+                           the widget's collect endpoint), e.g. ``address=300,key=6000,token=60``
+                           (any subset; 0 turns one off)
 =========================  ==================================================================
 
 Django is configured only when :func:`cxlens.web.setup` is called, never on import, so the rest
@@ -69,6 +72,7 @@ class WebConfig:
     email: dict[str, Any] = field(default_factory=dict)
     public_url: str | None = None
     api_rate: tuple[int, int] | None = DEFAULT_API_RATE
+    survey_limits: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -89,6 +93,7 @@ def load_config(workspace: Path, *, host: str = "127.0.0.1", env: dict[str, str]
         email=email_settings(env.get("CXLENS_SMTP_URL"), env.get("CXLENS_MAIL_FROM")),
         public_url=_public_url(env.get("CXLENS_PUBLIC_URL")),
         api_rate=api_rate(env.get("CXLENS_API_RATE")),
+        survey_limits=_survey_limits(env.get("CXLENS_SURVEY_LIMITS")),
     )
 
 
@@ -140,6 +145,14 @@ def _redact_url(url: str) -> str:
     if parsed.password:
         return url.replace(f":{parsed.password}@", ":***@", 1)
     return url
+
+
+def _survey_limits(value: str | None) -> str | None:
+    """``CXLENS_SURVEY_LIMITS`` checked at start-up (a clear message instead of a failure later)."""
+    from cxlens.web.surveys.limits import parse
+
+    parse(value)
+    return value
 
 
 def _public_url(value: str | None) -> str | None:
@@ -338,6 +351,7 @@ def django_settings(config: WebConfig) -> dict[str, Any]:
         "AXES_VERBOSE": False,
         "CXLENS_WORKSPACE": str(config.workspace),
         "CXLENS_API_RATE": config.api_rate,
+        "CXLENS_SURVEY_LIMITS": config.survey_limits,
         "CXLENS_PUBLIC_URL": config.public_url,
         **config.email,
         # API batches are JSON bodies; files sent by 'cxlens import' are streamed to disk.

@@ -1,3 +1,4 @@
+"""Survey distribution: contacts and consent, email invitations, triggers and contact rules."""
 from django.apps import AppConfig
 
 
@@ -6,3 +7,6 @@ class DistributionConfig(AppConfig):
     label = "distribution"
     verbose_name = "cxlens survey distribution"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from cxlens.web.distribution import jobs  # noqa: F401  (registers the background jobs)

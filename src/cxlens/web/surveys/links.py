@@ -20,8 +20,8 @@ SALT = "cxlens.surveys.link"
 class LinkError(Exception):
     """A personal link that cannot be used; ``reason`` is tampered, expired or wrong_survey."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        self.reason = reason
+    def __init__(self, reason: str, message: str, when: datetime | None = None) -> None:
+        self.reason, self.when = reason, when
         super().__init__(message)
 
 
@@ -31,12 +31,16 @@ class Link:
     nonce: str
     hidden: dict[str, str]
     expires_at: datetime
+    language: str | None = None
 
 
-def make_token(survey: str, hidden: dict[str, str], expires_at: datetime) -> str:
-    """A new personal link token for ``survey`` (one response), valid until ``expires_at``."""
-    payload = {"s": survey, "n": secrets.token_hex(12), "h": {k: v for k, v in hidden.items() if v},
-               "e": int(expires_at.timestamp())}
+def make_token(survey: str, hidden: dict[str, str], expires_at: datetime, language: str | None = None) -> str:
+    """A new personal link token for ``survey`` (one response), valid until ``expires_at``; the
+    page opens in ``language`` when given."""
+    payload: dict[str, object] = {"s": survey, "n": secrets.token_hex(12), "h": {k: v for k, v in hidden.items() if v},
+                                  "e": int(expires_at.timestamp())}
+    if language:
+        payload["l"] = language
     return signing.dumps(payload, salt=SALT, compress=True)
 
 
@@ -45,7 +49,7 @@ def read_token(token: str, survey: str, now: datetime) -> Link:
     try:
         payload = signing.loads(token, salt=SALT)
         link = Link(str(payload["s"]), str(payload["n"]), {str(k): str(v) for k, v in dict(payload["h"]).items()},
-                    datetime.fromtimestamp(int(payload["e"]), UTC))
+                    datetime.fromtimestamp(int(payload["e"]), UTC), str(payload["l"]) if payload.get("l") else None)
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise LinkError("tampered", "This survey link is not valid. Please use the link exactly as you "
                                     "received it.") from None
@@ -53,5 +57,5 @@ def read_token(token: str, survey: str, now: datetime) -> Link:
         raise LinkError("wrong_survey", "This link belongs to another survey.")
     if now >= link.expires_at:
         raise LinkError("expired", f"This survey link expired on {link.expires_at:%Y-%m-%d}. "
-                                   "Thank you for your interest.")
+                                   "Thank you for your interest.", link.expires_at)
     return link

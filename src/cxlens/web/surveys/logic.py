@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,8 +49,8 @@ SCALE_TOPS = (3, 4, 5, 7, 10)
 class AnswerError(CxlensInputError):
     """An answer that does not fit its question (shown next to the question)."""
 
-    def __init__(self, question: str, message: str) -> None:
-        self.question = question
+    def __init__(self, question: str, message: str, code: str = "invalid", **params: Any) -> None:
+        self.question, self.code, self.params = question, code, params
         super().__init__(message)
 
 
@@ -209,6 +209,16 @@ def next_page(questions: Sequence[Mapping[str, Any]], answers: Mapping[str, Any]
     return None
 
 
+def previous_page(questions: Sequence[Mapping[str, Any]], answers: Mapping[str, Any], index: int) -> int | None:
+    """The last page before ``index`` with a visible question (None on the first page)."""
+    by_id = {q["id"]: q for q in questions}
+    layout = pages(questions)
+    for earlier in range(min(index, len(layout)) - 1, -1, -1):
+        if any(visible(by_id[qid], answers) for qid in layout[earlier]):
+            return earlier
+    return None
+
+
 def page_questions(questions: Sequence[Mapping[str, Any]], answers: Mapping[str, Any],
                    index: int) -> list[Mapping[str, Any]]:
     """The visible questions of page ``index``."""
@@ -228,18 +238,20 @@ def parse_answer(question: Mapping[str, Any], raw: Sequence[str]) -> Any:
     values = [v.strip() for v in raw if v is not None and v.strip() != ""]
     if not values:
         if question.get("required"):
-            raise AnswerError(qid, "Please answer this question.")
+            raise AnswerError(qid, "Please answer this question.", "required")
         return None
     if kind == "multi":
         allowed = choices(question)
         bad = [v for v in values if v not in allowed]
         if bad:
-            raise AnswerError(qid, f"{bad[0]!r} is not one of the options; pick from the list.")
+            raise AnswerError(qid, f"{bad[0]!r} is not one of the options; pick from the list.", "option",
+                              value=repr(bad[0][:40]))
         return [o for o in allowed if o in values]
     value = values[0]
     if kind == "text":
         if len(value) > MAX_TEXT:
-            raise AnswerError(qid, f"Please keep your answer under {MAX_TEXT} characters (it has {len(value)}).")
+            raise AnswerError(qid, f"Please keep your answer under {MAX_TEXT} characters (it has {len(value)}).",
+                              "long", max=MAX_TEXT, n=len(value))
         return value
     if kind in SCALED:
         low, high = scale(question)
@@ -248,24 +260,27 @@ def parse_answer(question: Mapping[str, Any], raw: Sequence[str]) -> Any:
         except ValueError:
             number = None
         if number is None or not low <= number <= high:
-            raise AnswerError(qid, f"Pick a whole number from {low} to {high}. Got {value[:20]!r}.")
+            raise AnswerError(qid, f"Pick a whole number from {low} to {high}. Got {value[:20]!r}.", "range",
+                              low=low, high=high)
         return number
     if value not in choices(question):
-        raise AnswerError(qid, f"{value[:40]!r} is not one of the options; pick from the list.")
+        raise AnswerError(qid, f"{value[:40]!r} is not one of the options; pick from the list.", "option",
+                          value=repr(value[:40]))
     return value
 
 
 def apply_page(questions: Sequence[Mapping[str, Any]], answers: Mapping[str, Any], index: int,
-               form: Mapping[str, Sequence[str]]) -> tuple[dict[str, Any], dict[str, str]]:
+               form: Mapping[str, Sequence[str]],
+               explain: Callable[[AnswerError], str] = str) -> tuple[dict[str, Any], dict[str, str]]:
     """Answers after submitting page ``index`` with ``form`` (values per question id), and the
-    problems per question id (empty when the page is accepted)."""
+    problems per question id (empty when the page is accepted), worded by ``explain``."""
     merged = dict(answers)
     errors: dict[str, str] = {}
     for q in page_questions(questions, answers, index):
         try:
             value = parse_answer(q, form.get(q["id"], ()))
         except AnswerError as exc:
-            errors[q["id"]] = str(exc)
+            errors[q["id"]] = explain(exc)
             continue
         if value is None:
             merged.pop(q["id"], None)

@@ -7,6 +7,7 @@ and its answers (keyed by stable question ids) keep their meaning.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,11 @@ class Status(models.TextChoices):
     CLOSED = "closed", "closed"
 
 
+def new_public_key() -> str:
+    """A survey's public collection key (shown in the widget snippet; rotate it from the builder)."""
+    return "pk_" + secrets.token_urlsafe(18)
+
+
 class Survey(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="surveys")
     slug = models.SlugField(max_length=60, unique=True)
@@ -38,6 +44,9 @@ class Survey(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The embeddable widget: its key, and the web sites (origins) allowed to post answers.
+    public_key = models.CharField(max_length=40, default=new_public_key)
+    allowed_origins = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -67,6 +76,8 @@ class SurveyVersion(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     questions = models.JSONField(default=list)
+    # Texts per language: {"ar": {"q1": {"text": ..., "options": [...]}}}; question ids stay the same.
+    translations = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -81,7 +92,9 @@ def _public_id() -> str:
 
 
 class Response(models.Model):
-    """One respondent's answers, kept from the first page on; complete once written to the warehouse."""
+    """One respondent's answers, kept from the first page on. ``completed_at`` makes it final (durable
+    here before the respondent is thanked); the ``surveys-flush`` job then writes it to the warehouse
+    in a batch and records that import's id in ``import_id``."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
     version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="responses")
@@ -99,7 +112,9 @@ class Response(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["survey", "completed_at"], name="survey_completed")]
+        indexes = [models.Index(fields=["survey", "completed_at"], name="survey_completed"),
+                   models.Index(fields=["completed_at"], name="survey_pending_import",
+                                condition=models.Q(import_id__isnull=True, completed_at__isnull=False))]
 
     @property
     def response_id(self) -> str:

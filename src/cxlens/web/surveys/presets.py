@@ -58,4 +58,11 @@ PRESETS: dict[str, Preset] = {p.key: p for p in (
                {"id": "missing", "type": "text", "required": False,
                 "show_if": {"question": "ready", "op": "==", "value": "no"}, "text": "What are you missing?"},
            )),
+    Preset("case-followup", "Case follow-up", "Whether a customer's case was resolved, and how likely they are to "
+           "recommend you after it.", "support", ("customer_id", "ticket_id"), (
+               {"id": "resolved", "type": "yesno", "required": True, "text": "Did we resolve your issue?"},
+               {"id": "nps", "type": "nps", "required": True,
+                "text": "How likely are you to recommend us to a friend or colleague?"},
+               {"id": "comment", "type": "text", "required": False, "text": "Anything else you want to tell us?"},
+           )),
 )}

@@ -1,0 +1,285 @@
+"""Languages of the hosted pages and the widget: which language a respondent sees, the question
+texts in it, writing direction, and the page's own words (buttons, thanks, problems).
+
+A survey is written in its default language (``Survey.language``); a version may carry
+translations of its questions (``SurveyVersion.translations``, see :func:`validate_translations`).
+The page language is picked among those languages from ``?lang=``, a personal link or the
+browser's ``Accept-Language`` (:func:`pick`), falling back to the default. The page's own words
+come from :data:`UI` (shipped with the code; no runtime download), English when a language is
+missing there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from cxlens.errors import CxlensInputError
+
+TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$")
+RTL = frozenset({"ar", "he", "fa", "ur"})
+MAX_LANGUAGES = 30
+TITLE = "@title"  # the survey title's translation sits beside the questions' under this key
+
+UI: dict[str, dict[str, str]] = {
+    "en": {
+        "next": "Next", "back": "Back", "submit": "Submit", "page_of": "Page {step} of up to {steps}",
+        "check_one": "Please check 1 answer:", "check_many": "Please check {n} answers:", "required": "(required)",
+        "thanks_title": "Thank you!", "thanks": "Your answers have been recorded. Thank you for your time.",
+        "already": "You have already answered this survey. Thank you!",
+        "not_found_title": "Survey not found", "not_found": "There is no survey at this address.",
+        "not_open": "This survey is not open yet.", "closed": "This survey is closed. Thank you for your interest.",
+        "ended": "This survey has ended. Thank you for your interest.", "opens_on": "This survey opens on {date}.",
+        "link_tampered": "This survey link is not valid. Please use the link exactly as you received it.",
+        "link_wrong_survey": "This link belongs to another survey.",
+        "link_expired": "This survey link expired on {date}. Thank you for your interest.",
+        "err_required": "Please answer this question.", "err_range": "Pick a whole number from {low} to {high}.",
+        "err_option": "{value} is not one of the options; pick from the list.",
+        "err_long": "Please keep your answer under {max} characters (it has {n}).",
+        "too_many": "Too many answers were sent from here in a short time. Please try again in {seconds} seconds.",
+        "unavailable": "Your answers could not be stored just now. Please try again in a minute.",
+        "yes": "Yes", "no": "No",
+        "nps_low": "Not at all likely", "nps_high": "Extremely likely",
+        "csat_low": "Very dissatisfied", "csat_high": "Very satisfied",
+        "ces_low": "Very difficult", "ces_high": "Very easy", "rating_low": "Poor", "rating_high": "Excellent",
+        "honeypot": "Leave this field empty", "optional": "(optional)", "close": "Close", "send": "Send",
+        "comment": "Anything you would like to add? (optional)", "widget_thanks": "Thank you for your feedback!",
+        "widget_error": "Sorry, your answer could not be sent. Please try again later.",
+    },
+    "de": {
+        "next": "Weiter", "back": "Zurück", "submit": "Absenden", "page_of": "Seite {step} von höchstens {steps}",
+        "check_one": "Bitte prüfen Sie 1 Antwort:", "check_many": "Bitte prüfen Sie {n} Antworten:",
+        "required": "(Pflichtfeld)", "thanks_title": "Vielen Dank!",
+        "thanks": "Ihre Antworten wurden gespeichert. Vielen Dank für Ihre Zeit.",
+        "already": "Sie haben diese Umfrage bereits beantwortet. Vielen Dank!",
+        "not_found_title": "Umfrage nicht gefunden", "not_found": "Unter dieser Adresse gibt es keine Umfrage.",
+        "not_open": "Diese Umfrage ist noch nicht geöffnet.",
+        "closed": "Diese Umfrage ist geschlossen. Vielen Dank für Ihr Interesse.",
+        "ended": "Diese Umfrage ist beendet. Vielen Dank für Ihr Interesse.",
+        "opens_on": "Diese Umfrage beginnt am {date}.",
+        "link_tampered": "Dieser Umfragelink ist ungültig. Bitte verwenden Sie den Link genau so, wie Sie ihn "
+                         "erhalten haben.",
+        "link_wrong_survey": "Dieser Link gehört zu einer anderen Umfrage.",
+        "link_expired": "Dieser Umfragelink ist am {date} abgelaufen. Vielen Dank für Ihr Interesse.",
+        "err_required": "Bitte beantworten Sie diese Frage.",
+        "err_range": "Wählen Sie eine ganze Zahl von {low} bis {high}.",
+        "err_option": "{value} ist keine der Antwortmöglichkeiten; bitte wählen Sie aus der Liste.",
+        "err_long": "Bitte antworten Sie in weniger als {max} Zeichen (Ihre Antwort hat {n}).",
+        "too_many": "Von hier wurden in kurzer Zeit zu viele Antworten gesendet. Bitte versuchen Sie es in "
+                    "{seconds} Sekunden erneut.",
+        "unavailable": "Ihre Antworten konnten gerade nicht gespeichert werden. Bitte versuchen Sie es in einer "
+                       "Minute erneut.",
+        "yes": "Ja", "no": "Nein",
+        "nps_low": "Sehr unwahrscheinlich", "nps_high": "Sehr wahrscheinlich",
+        "csat_low": "Sehr unzufrieden", "csat_high": "Sehr zufrieden",
+        "ces_low": "Sehr schwierig", "ces_high": "Sehr einfach", "rating_low": "Schlecht",
+        "rating_high": "Ausgezeichnet",
+        "honeypot": "Dieses Feld bitte leer lassen", "optional": "(optional)", "close": "Schließen", "send": "Senden",
+        "comment": "Möchten Sie noch etwas ergänzen? (optional)", "widget_thanks": "Vielen Dank für Ihr Feedback!",
+        "widget_error": "Ihre Antwort konnte leider nicht gesendet werden. Bitte versuchen Sie es später erneut.",
+    },
+    "fr": {
+        "next": "Suivant", "back": "Retour", "submit": "Envoyer", "page_of": "Page {step} sur {steps} au plus",
+        "check_one": "Veuillez vérifier 1 réponse :", "check_many": "Veuillez vérifier {n} réponses :",
+        "required": "(obligatoire)", "thanks_title": "Merci !",
+        "thanks": "Vos réponses ont été enregistrées. Merci pour votre temps.",
+        "already": "Vous avez déjà répondu à cette enquête. Merci !",
+        "not_found_title": "Enquête introuvable", "not_found": "Il n’y a pas d’enquête à cette adresse.",
+        "not_open": "Cette enquête n’est pas encore ouverte.",
+        "closed": "Cette enquête est fermée. Merci de votre intérêt.",
+        "ended": "Cette enquête est terminée. Merci de votre intérêt.",
+        "opens_on": "Cette enquête ouvre le {date}.",
+        "link_tampered": "Ce lien d’enquête n’est pas valide. Utilisez le lien exactement tel que vous l’avez reçu.",
+        "link_wrong_survey": "Ce lien appartient à une autre enquête.",
+        "link_expired": "Ce lien d’enquête a expiré le {date}. Merci de votre intérêt.",
+        "err_required": "Veuillez répondre à cette question.",
+        "err_range": "Choisissez un nombre entier de {low} à {high}.",
+        "err_option": "{value} ne fait pas partie des choix ; choisissez dans la liste.",
+        "err_long": "Veuillez répondre en moins de {max} caractères (votre réponse en a {n}).",
+        "too_many": "Trop de réponses ont été envoyées d’ici en peu de temps. Réessayez dans {seconds} secondes.",
+        "unavailable": "Vos réponses n’ont pas pu être enregistrées pour le moment. Réessayez dans une minute.",
+        "yes": "Oui", "no": "Non",
+        "nps_low": "Pas du tout probable", "nps_high": "Très probable",
+        "csat_low": "Très insatisfait", "csat_high": "Très satisfait",
+        "ces_low": "Très difficile", "ces_high": "Très facile", "rating_low": "Mauvais", "rating_high": "Excellent",
+        "honeypot": "Laissez ce champ vide", "optional": "(facultatif)", "close": "Fermer", "send": "Envoyer",
+        "comment": "Souhaitez-vous ajouter quelque chose ? (facultatif)",
+        "widget_thanks": "Merci pour votre avis !",
+        "widget_error": "Votre réponse n’a pas pu être envoyée. Veuillez réessayer plus tard.",
+    },
+    "es": {
+        "next": "Siguiente", "back": "Atrás", "submit": "Enviar", "page_of": "Página {step} de {steps} como máximo",
+        "check_one": "Revise 1 respuesta:", "check_many": "Revise {n} respuestas:", "required": "(obligatoria)",
+        "thanks_title": "¡Gracias!", "thanks": "Sus respuestas se han registrado. Gracias por su tiempo.",
+        "already": "Ya ha respondido a esta encuesta. ¡Gracias!",
+        "not_found_title": "Encuesta no encontrada", "not_found": "No hay ninguna encuesta en esta dirección.",
+        "not_open": "Esta encuesta aún no está abierta.",
+        "closed": "Esta encuesta está cerrada. Gracias por su interés.",
+        "ended": "Esta encuesta ha terminado. Gracias por su interés.",
+        "opens_on": "Esta encuesta se abre el {date}.",
+        "link_tampered": "Este enlace de encuesta no es válido. Use el enlace exactamente como lo recibió.",
+        "link_wrong_survey": "Este enlace pertenece a otra encuesta.",
+        "link_expired": "Este enlace de encuesta caducó el {date}. Gracias por su interés.",
+        "err_required": "Responda a esta pregunta.", "err_range": "Elija un número entero del {low} al {high}.",
+        "err_option": "{value} no es una de las opciones; elija de la lista.",
+        "err_long": "Responda con menos de {max} caracteres (su respuesta tiene {n}).",
+        "too_many": "Se enviaron demasiadas respuestas desde aquí en poco tiempo. Inténtelo de nuevo en "
+                    "{seconds} segundos.",
+        "unavailable": "No se pudieron guardar sus respuestas en este momento. Inténtelo de nuevo en un minuto.",
+        "yes": "Sí", "no": "No",
+        "nps_low": "Nada probable", "nps_high": "Muy probable",
+        "csat_low": "Muy insatisfecho", "csat_high": "Muy satisfecho",
+        "ces_low": "Muy difícil", "ces_high": "Muy fácil", "rating_low": "Malo", "rating_high": "Excelente",
+        "honeypot": "Deje este campo vacío", "optional": "(opcional)", "close": "Cerrar", "send": "Enviar",
+        "comment": "¿Algo más que quiera añadir? (opcional)", "widget_thanks": "¡Gracias por su opinión!",
+        "widget_error": "No se pudo enviar su respuesta. Inténtelo de nuevo más tarde.",
+    },
+    "ar": {
+        "next": "التالي", "back": "السابق", "submit": "إرسال", "page_of": "الصفحة {step} من {steps} كحد أقصى",
+        "check_one": "يرجى مراجعة إجابة واحدة:", "check_many": "يرجى مراجعة {n} إجابات:", "required": "(مطلوب)",
+        "thanks_title": "شكرًا لك!", "thanks": "تم تسجيل إجاباتك. شكرًا لك على وقتك.",
+        "already": "لقد أجبت على هذا الاستبيان من قبل. شكرًا لك!",
+        "not_found_title": "الاستبيان غير موجود", "not_found": "لا يوجد استبيان على هذا العنوان.",
+        "not_open": "هذا الاستبيان غير مفتوح بعد.", "closed": "هذا الاستبيان مغلق. شكرًا لاهتمامك.",
+        "ended": "انتهى هذا الاستبيان. شكرًا لاهتمامك.", "opens_on": "يفتح هذا الاستبيان في {date}.",
+        "link_tampered": "رابط الاستبيان هذا غير صالح. يرجى استخدام الرابط كما وصلك تمامًا.",
+        "link_wrong_survey": "هذا الرابط يخص استبيانًا آخر.",
+        "link_expired": "انتهت صلاحية رابط الاستبيان هذا في {date}. شكرًا لاهتمامك.",
+        "err_required": "يرجى الإجابة عن هذا السؤال.", "err_range": "اختر عددًا صحيحًا من {low} إلى {high}.",
+        "err_option": "{value} ليس من الخيارات المتاحة؛ اختر من القائمة.",
+        "err_long": "يرجى أن تكون إجابتك أقل من {max} حرف (تحتوي على {n}).",
+        "too_many": "أُرسل عدد كبير جدًا من الإجابات من هنا خلال وقت قصير. يرجى المحاولة مرة أخرى بعد {seconds} ثانية.",
+        "unavailable": "تعذّر حفظ إجاباتك الآن. يرجى المحاولة مرة أخرى بعد دقيقة.",
+        "yes": "نعم", "no": "لا",
+        "nps_low": "غير مرجح على الإطلاق", "nps_high": "مرجح للغاية",
+        "csat_low": "غير راضٍ إطلاقًا", "csat_high": "راضٍ جدًا",
+        "ces_low": "صعب جدًا", "ces_high": "سهل جدًا", "rating_low": "ضعيف", "rating_high": "ممتاز",
+        "honeypot": "اترك هذا الحقل فارغًا", "optional": "(اختياري)", "close": "إغلاق", "send": "إرسال",
+        "comment": "هل تود إضافة شيء؟ (اختياري)", "widget_thanks": "شكرًا لك على ملاحظاتك!",
+        "widget_error": "تعذّر إرسال إجابتك. يرجى المحاولة لاحقًا.",
+    },
+}
+
+
+def primary(tag: str) -> str:
+    return tag.split("-", 1)[0].lower()
+
+
+def direction(tag: str) -> str:
+    """``rtl`` for Arabic, Hebrew, Persian and Urdu, else ``ltr``."""
+    return "rtl" if primary(tag) in RTL else "ltr"
+
+
+def text(lang: str, key: str, **params: Any) -> str:
+    """The page's word ``key`` in ``lang`` (English when the language or the word is missing)."""
+    table = UI.get(primary(lang), UI["en"])
+    template = table.get(key) or UI["en"][key]
+    return template.format(**params) if params else template
+
+
+def words(lang: str) -> dict[str, str]:
+    """Every word of the page in ``lang`` (for templates and the widget)."""
+    table = UI.get(primary(lang), {})
+    return {key: table.get(key, value) for key, value in UI["en"].items()}
+
+
+def accept_language(header: str | None) -> list[str]:
+    """Language tags of an ``Accept-Language`` header, most wanted first (``*`` and q=0 left out)."""
+    found: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if TAG.match(tag.strip()) and quality > 0:
+            found.append((-quality, position, tag.strip()))
+    return [tag for _, _, tag in sorted(found)]
+
+
+def pick(available: Sequence[str], wanted: Iterable[str | None]) -> str | None:
+    """The first of ``wanted`` the survey has (exact tag first, then the same primary language)."""
+    by_tag = {t.lower(): t for t in available}
+    by_primary: dict[str, str] = {}
+    for t in available:
+        by_primary.setdefault(primary(t), t)
+    for tag in wanted:
+        if not tag:
+            continue
+        exact = by_tag.get(tag.lower())
+        if exact is not None:
+            return exact
+        near = by_primary.get(primary(tag))
+        if near is not None:
+            return near
+    return None
+
+
+def languages(default: str, translations: Mapping[str, Any]) -> list[str]:
+    """The languages a survey version can be answered in, its default first."""
+    return [default, *sorted(t for t in translations if t.lower() != default.lower())]
+
+
+# ---------------------------------------------------------------------------------- translations
+
+
+def validate_translations(questions: Sequence[Mapping[str, Any]],
+                          translations: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Check translations against a version's questions and return them normalised.
+
+    ``{"ar": {"q1": {"text": "...", "options": ["...", ...]}}}``: a language tag (BCP 47), then per
+    question id its text and, for choice questions, one label per option in the same order (the
+    stored answer stays the option of the default language). Empty texts are dropped (the
+    default text is shown); translations of questions that no longer exist are dropped.
+    """
+    from cxlens.web.surveys.logic import CHOICE, MAX_QUESTION_TEXT
+
+    if len(translations) > MAX_LANGUAGES:
+        raise CxlensInputError(f"A survey can have at most {MAX_LANGUAGES} translations. Got {len(translations)}.")
+    by_id = {q["id"]: q for q in questions}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for lang, texts in translations.items():
+        if not isinstance(lang, str) or not TAG.match(lang):
+            raise CxlensInputError(f"A translation's language must be a language tag such as de, ar or pt-BR. "
+                                   f"Got {lang!r} instead.")
+        kept: dict[str, dict[str, Any]] = {}
+        for qid, entry in dict(texts or {}).items():
+            if qid == TITLE and isinstance(entry, Mapping) and str(entry.get("text") or "").strip():
+                kept[qid] = {"text": str(entry["text"]).strip()[:200]}
+                continue
+            question = by_id.get(qid)
+            if question is None or not isinstance(entry, Mapping):
+                continue
+            item: dict[str, Any] = {}
+            body = str(entry.get("text") or "").strip()
+            if len(body) > MAX_QUESTION_TEXT:
+                raise CxlensInputError(f"Translation {lang}, question {qid}: the text must have at most "
+                                       f"{MAX_QUESTION_TEXT} characters. Got {len(body)}.")
+            if body:
+                item["text"] = body
+            labels = [str(o).strip() for o in entry.get("options") or [] if str(o).strip()]
+            if labels and question["type"] in CHOICE:
+                wanted = len(question.get("options") or [])
+                if len(labels) != wanted:
+                    raise CxlensInputError(f"Translation {lang}, question {qid}: give one label per option, "
+                                           f"{wanted} in the same order. Got {len(labels)}.")
+                item["options"] = labels
+            if item:
+                kept[qid] = item
+        out[lang] = kept
+    return out
+
+
+def localized(question: Mapping[str, Any], translations: Mapping[str, Any], lang: str) -> tuple[str, list[str]]:
+    """The text of ``question`` and the labels of its options in ``lang`` (default text when missing)."""
+    entry = (translations.get(lang) or {}).get(question["id"]) or {}
+    options = list(question.get("options") or [])
+    labels = entry.get("options") if len(entry.get("options") or []) == len(options) else None
+    return str(entry.get("text") or question["text"]), list(labels or options)
+
+
+def title(default: str, translations: Mapping[str, Any], lang: str) -> str:
+    return str(((translations.get(lang) or {}).get(TITLE) or {}).get("text") or default)
