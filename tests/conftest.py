@@ -5,8 +5,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import cxlens
+
+# No timing in tests: on a shared two-core machine (and with the web app's background threads
+# running) a draw can take a second, so Hypothesis's speed checks would fail at random.
+settings.register_profile("cxlens", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("cxlens")
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
