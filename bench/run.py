@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-SECTIONS = ("import", "demo", "nps", "clv", "funnel", "sentiment", "themes")
+SECTIONS = ("import", "demo", "nps", "clv", "funnel", "sentiment", "themes", "surveys", "web")
 NPS_SCRIPT = (ROOT / "bench" / "nps.py").read_text(encoding="utf-8")
 CLV_SCRIPT = (ROOT / "bench" / "clv.py").read_text(encoding="utf-8")
 
@@ -272,6 +272,10 @@ def main() -> None:
     parser.add_argument("--clv-customers", type=int, default=1_000_000)
     parser.add_argument("--funnel-rows", type=int, default=10_000_000)
     parser.add_argument("--themes-comments", type=int, default=100_000)
+    parser.add_argument("--surveys-seconds", type=int, default=60)
+    parser.add_argument("--web-rows", type=int, default=10_000_000)
+    parser.add_argument("--web-seconds", type=int, default=60)
+    parser.add_argument("--web-batch", type=int, default=1000)
     parser.add_argument("--only", default=",".join(SECTIONS), help="Sections to run (comma-separated).")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
@@ -315,6 +319,19 @@ def main() -> None:
             out = Path(tmp) / "themes.md"
             subprocess.run([sys.executable, str(ROOT / "bench" / "text_themes.py"), "--comments",
                             str(args.themes_comments), "--out", str(out)], check=True, cwd=ROOT)
+            extra += ["", *out.read_text(encoding="utf-8").splitlines(), ""]
+        if "surveys" in only:
+            # Its own process: the benchmark configures Django for its workspace.
+            out = Path(tmp) / "surveys.md"
+            subprocess.run([sys.executable, str(ROOT / "bench" / "surveys_load.py"), "--seconds",
+                            str(args.surveys_seconds), "--users", "100", "--threads", "64", "--markdown", str(out)],
+                           check=True, cwd=ROOT)
+            extra += ["", *out.read_text(encoding="utf-8").splitlines(), ""]
+        if "web" in only:
+            out = Path(tmp) / "web.md"
+            subprocess.run([sys.executable, str(ROOT / "bench" / "web.py"), "--rows", str(args.web_rows),
+                            "--seconds", str(args.web_seconds), "--batch", str(args.web_batch),
+                            "--out", str(Path(tmp) / "web.json"), "--markdown", str(out)], check=True, cwd=ROOT)
             extra += ["", *out.read_text(encoding="utf-8").splitlines(), ""]
     args.out.write_text(render(imp, demo, nps, clv, extra), encoding="utf-8")
     print(f"wrote {args.out}")

@@ -181,7 +181,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True, help="JSON figures")
+    parser.add_argument("--markdown", type=Path, help="also write BENCHMARKS.md rows here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cxlens-web-bench-") as tmp:
         root = Path(tmp) / "ws"
@@ -230,12 +231,40 @@ def main() -> None:
         "responses_per_s": load["acknowledged"] / args.seconds, "arrived": arrived,
         # Requests still in flight when locust stops are committed but not counted as acknowledged,
         # so arrived >= acknowledged; lost is what was acknowledged and never arrived.
-        "lost": max(0, load["acknowledged"] - arrived), "in_flight_at_stop": max(0, arrived - load["acknowledged"]),
+        "repeat": args.repeat, "lost": max(0, load["acknowledged"] - arrived),
+        "in_flight_at_stop": max(0, arrived - load["acknowledged"]),
         "direct": direct, "batch": args.batch, "users": args.users,
         "load_avg": os.getloadavg(),
     }
     args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    if args.markdown:
+        args.markdown.write_text("\n".join(render(result)) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
+
+
+def render(r: dict) -> list[str]:
+    pages = {p["path"].split("?")[0]: p for p in r["pages"]}
+    load, direct = r["load"], r["direct"]
+    return [
+        "## Web app: dashboards over a large warehouse and the ingest API under load (issue: web app)",
+        "",
+        f"`bench/web.py`: {r['rows']:,} responses served by `cxlens serve` (waitress, 8 threads); "
+        f"{r['repeat']} warm requests per page after one cold request; load average at the end "
+        f"{r['load_avg'][0]:.1f}.",
+        "",
+        "| request | cold (ms) | warm p50 (ms) | warm p95 (ms) |",
+        "|---|---|---|---|",
+        *[f"| `{path}` | {p['cold_ms']:.0f} | {p['p50_ms']:.0f} | {p['p95_ms']:.0f} |" for path, p in pages.items()],
+        f"| in-process runner, explorer's figure (`ws.metric`, baseline) | | {r['runner_p50_ms']:.0f} | |",
+        "",
+        f"Ingest API under locust ({r['users']} users, batches of {r['batch']} responses, {load['seconds']:.0f} s): "
+        f"**{r['responses_per_s']:,.0f} responses/s** ({load['rps']:.1f} requests/s), p50 {load['p50_ms']:.0f} ms, "
+        f"p99 {load['p99_ms']:.0f} ms, {load['failures']} failures, {r['lost']} lost "
+        f"({load['acknowledged']:,} acknowledged, {r['arrived']:,} arrived; {r['in_flight_at_stop']} were in flight "
+        f"when the clock stopped). Baseline, the same batches imported in-process one after another: "
+        f"{direct['responses_per_s']:,.0f} responses/s (ratio {r['responses_per_s'] / direct['responses_per_s']:.2f}).",
+        "",
+    ]
 
 
 if __name__ == "__main__":
