@@ -761,6 +761,11 @@ def api_not_found(request: HttpRequest, exception: Exception | None = None) -> H
     return error_response(404, "not_found", f"No API operation at {request.path}. The operations are listed "
                                             f"in /api/openapi.json.")
 
+
+from cxlens.web.loop.api import router as loop_router  # noqa: E402 - the loop's operations (alert rules, cases)
+
+api.add_router("", loop_router)
+
 from cxlens.web.distribution.api import router as distribution_router  # noqa: E402 - survey invitations, consent
 
 api.add_router("", distribution_router)
