@@ -17,8 +17,9 @@ from cxlens.signals.cli import signals as signals_command
 from cxlens.text.cli import text as text_group
 from cxlens.text.cli_analyze import analyze as text_analyze
 from cxlens.text.cli_themes import themes as text_themes
+from cxlens.warehouse import parse_url
 from cxlens.web.cli import COMMANDS as WEB_COMMANDS
-from cxlens.web.client import import_via_server, metric_via_server
+from cxlens.web.client import import_via_server, metric_via_server, status_via_server
 
 TABLE_CHOICE = click.Choice(list(TABLES))
 
@@ -116,15 +117,21 @@ def _progress(ws: ws_module.Workspace) -> None:
 @format_option("table", "json")
 @workspace_option
 def status(fmt: str, workspace: Path | None) -> None:
-    """Rows, date range and quarantined rows per table."""
+    """Rows, date range and quarantined rows per table (asked of the server while one runs)."""
     def run() -> None:
-        with ws_module.open_workspace(workspace) as ws:
-            st = ws.status()
+        ws = ws_module.open_workspace(workspace)
+        tables = status_via_server(ws.path)
+        if tables is None:
+            with ws:
+                st = ws.status().to_dict()
+        else:
+            url = parse_url(ws.settings["warehouse_url"], ws.path).url
+            st = {"path": str(ws.path), "warehouse": url, "tables": tables}
         if fmt == "json":
-            click.echo(json.dumps(st.to_dict(), indent=2))
+            click.echo(json.dumps(st, indent=2))
             return
-        click.echo(f"Workspace {st.path}  (warehouse {st.warehouse})")
-        print_rows(st.to_dict()["tables"], "table")
+        click.echo(f"Workspace {st['path']}  (warehouse {st['warehouse']})")
+        print_rows(st["tables"], "table")
     _run(run)
 
 

@@ -152,6 +152,17 @@ def test_cli_metrics_through_the_running_server(served: Served) -> None:
         metric_via_server(served.root, "nps", by=("shoe_size",))
 
 
+def test_cxlens_status_answers_through_the_server_without_waiting_for_the_lock(served: Served) -> None:
+    # Opening the warehouse would wait for the server's lock and then fail; the server answers instead.
+    started = subprocess.run([str(Path(sys.executable).with_name("cxlens")), "status", "-w", str(served.root),
+                              "--format", "json"], capture_output=True, text=True, timeout=120, check=False)
+    assert started.returncode == 0, started.stderr
+    shown = json.loads(started.stdout)
+    status, body = served.get("/api/projects/main/status", headers={"Authorization": f"Bearer {served.key}"})
+    assert status == 200 and shown["tables"] == read_json(body)["tables"]
+    assert shown["path"] == str(served.root) and shown["warehouse"].startswith("duckdb://")
+
+
 def test_cxlens_import_command_goes_through_the_server(served: Served, tmp_path: Path) -> None:
     import inspect
 

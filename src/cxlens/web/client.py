@@ -165,6 +165,16 @@ def metric_via_server(workspace: Path, metric: str, *, now: datetime | None = No
     return list(_json(status, body, server)["rows"])
 
 
+def status_via_server(workspace: Path) -> list[dict[str, Any]] | None:
+    """The per-table status rows computed by the running server; None without one."""
+    server = running_server(workspace)
+    if server is None:
+        return None
+    status, body = _request(server, "GET", f"/api/projects/{server.project}/status",
+                            headers={"Authorization": f"Bearer {server.token}"})
+    return list(_json(status, body, server)["tables"])
+
+
 def _json(status: int, body: bytes, server: RunningServer) -> dict[str, Any]:
     """The JSON body of a success, or the server's error raised as the matching cxlens error."""
     try:
