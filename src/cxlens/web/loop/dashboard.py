@@ -57,6 +57,12 @@ def loop_dashboard(project: Project, now: datetime, *, by: str = "") -> LoopDash
             except CxlensError as exc:
                 panels.append(MetricPanel(metric, label, "", (), str(exc)))
                 continue
-            panels.append(MetricPanel(metric, label, result.definition, tuple(result.to_records())))
+            panels.append(MetricPanel(metric, label, result.definition,
+                                      tuple(_for_display(r) for r in result.to_records())))
     return LoopDashboard(open_qs.count(), open_qs.filter(service.overdue_q(now)).count(),
                          open_qs.filter(owner__isnull=True).count(), tuple(panels), tuple(missing))
+
+
+def _for_display(record: dict[str, Any]) -> dict[str, Any]:
+    """A figure's record with its decimals cut to two for the page (the API keeps full precision)."""
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in record.items()}
