@@ -36,6 +36,8 @@ CODES = (
 )
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
+#: A naive ISO 8601 date or date and time: no offset, no zone name, so it is read as UTC.
+NAIVE_ISO = r"\d\d\d\d-\d\d-\d\d([ T]\d\d:\d\d(:\d\d(\.\d{1,9})?)?)?"
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def _check_names(spec: TableSpec, targets: dict[str, Any]) -> None:
         )
 
 
-class _Builder:
+class Builder:
     """Accumulates SQL fragments and their bound parameters."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
@@ -130,16 +132,22 @@ class _Builder:
             expr = f"CASE {expr} {cases} ELSE {expr} END"
         return expr
 
-    def typed(self, col: PlannedColumn, r: str) -> str:
+    def converted(self, col: PlannedColumn, r: str) -> str | None:
+        """The costly conversion of a column's text, computed once per row (``<target>__p``)."""
         kind = col.spec.type if col.spec else ColumnType.STRING
-        if kind is ColumnType.INTEGER:
-            d = f"try_cast({r} AS DOUBLE)"
-            return f"CASE WHEN {d} = round({d}) THEN try_cast({d} AS BIGINT) END"
-        if kind is ColumnType.FLOAT:
-            d = f"try_cast({r} AS DOUBLE)"
-            return f"CASE WHEN isfinite({d}) THEN {d} END"
+        if kind in (ColumnType.INTEGER, ColumnType.FLOAT):
+            return f"try_cast({r} AS DOUBLE)"
         if kind is ColumnType.TIMESTAMP:
             return self._timestamp(col.conversion, r)
+        return None
+
+    def typed(self, col: PlannedColumn, r: str, p: str) -> str:
+        """The typed value from the raw text ``r`` and the conversion ``p``; NULL when invalid."""
+        kind = col.spec.type if col.spec else ColumnType.STRING
+        if kind is ColumnType.INTEGER:
+            return f"CASE WHEN {p} = round({p}) THEN try_cast({p} AS BIGINT) END"
+        if kind in (ColumnType.FLOAT, ColumnType.TIMESTAMP):
+            return f"CASE WHEN isfinite({p}) THEN {p} END"
         if kind is ColumnType.BOOLEAN:
             t = ", ".join(lit(v) for v in _TRUE)
             f = ", ".join(lit(v) for v in _FALSE)
@@ -153,16 +161,17 @@ class _Builder:
         if conv and conv.format:
             naive = f"try_strptime({r}, {self.param(conv.format)})"
             aware = f"timezone({zone}, {naive})" if zone else naive
-            ts = f"CAST(timezone('UTC', CAST({aware} AS TIMESTAMPTZ)) AS TIMESTAMP)"
-        elif zone:
+            return f"CAST(timezone('UTC', CAST({aware} AS TIMESTAMPTZ)) AS TIMESTAMP)"
+        aware = f"CAST(timezone('UTC', try_cast({r} AS TIMESTAMPTZ)) AS TIMESTAMP)"
+        if zone:
             has_offset = f"regexp_matches({r}, '(Z|[+-]\\d\\d(:?\\d\\d)?)$')"
-            ts = (
-                f"CASE WHEN {has_offset} THEN CAST(timezone('UTC', try_cast({r} AS TIMESTAMPTZ)) AS TIMESTAMP) "
+            return (
+                f"CASE WHEN {has_offset} THEN {aware} "
                 f"ELSE CAST(timezone('UTC', timezone({zone}, try_cast({r} AS TIMESTAMP))) AS TIMESTAMP) END"
             )
-        else:
-            ts = f"CAST(timezone('UTC', try_cast({r} AS TIMESTAMPTZ)) AS TIMESTAMP)"
-        return f"CASE WHEN isfinite({ts}) THEN {ts} END"
+        # Parsing with time zones is costly; text that is plainly a naive ISO 8601 date or date
+        # and time (no offset, no zone name) means UTC, which the plain TIMESTAMP cast gives.
+        return f"CASE WHEN regexp_full_match({r}, {lit(NAIVE_ISO)}) THEN try_cast({r} AS TIMESTAMP) ELSE {aware} END"
 
 
 def _problem(column: str, value: str, code: str, reason_sql: str) -> str:
@@ -192,7 +201,7 @@ def _got(r: str) -> str:
     return f"'; got ''' || {r} || ''''"
 
 
-def _column_problems(col: PlannedColumn, r: str, t: str, settings: dict[str, Any]) -> list[Check]:
+def _column_problems(col: PlannedColumn, r: str, t: str, p: str, settings: dict[str, Any]) -> list[Check]:
     spec, name, out = col.spec, col.target, []
     if spec is None:
         return out
@@ -200,7 +209,7 @@ def _column_problems(col: PlannedColumn, r: str, t: str, settings: dict[str, Any
         out.append(_when(f"{r} IS NULL", _problem(
             name, "NULL", "missing_value",
             lit(f"'{name}' is required but empty; fill it in or remove the row"))))
-    out.extend(_type_problems(spec, name, r, t))
+    out.extend(_type_problems(spec, name, r, t, p))
     bound = _range(spec, settings)
     if bound is not None:
         out.append(_range_problem(name, r, t, *bound))
@@ -227,10 +236,10 @@ def _range(spec: Column, settings: dict[str, Any]) -> tuple[float, float] | None
     return float(lo), float(hi) if hi is not None else float("inf")
 
 
-def _type_problems(spec: Column, name: str, r: str, t: str) -> list[Check]:
+def _type_problems(spec: Column, name: str, r: str, t: str, d: str) -> list[Check]:
+    """Problems of a value that does not convert; ``d`` is its conversion to DOUBLE for integers."""
     bad = f"{r} IS NOT NULL AND {t} IS NULL"
     if spec.type is ColumnType.INTEGER:
-        d = f"try_cast({r} AS DOUBLE)"
         return [
             _when(f"{bad} AND {d} IS NULL", _problem(
                 name, r, "not_a_number", lit(f"'{name}' must be a number") + " || " + _got(r))),
@@ -266,25 +275,59 @@ def _order_problems(spec: TableSpec, planned: dict[str, PlannedColumn]) -> list[
     return out
 
 
+def _column_flag(col: PlannedColumn, r: str, t: str, settings: dict[str, Any]) -> str | None:
+    """One condition, true exactly when any of the column's checks flags a problem.
+
+    The flag decides ``_bad`` for every row, so it is kept to a single predicate per column:
+    a typed value is NULL when the text is empty or does not convert, so for a required column
+    ``t IS NULL`` covers both, and a range test that is not true covers the NULL too.
+    """
+    spec = col.spec
+    if spec is None:
+        return None
+    bound = _range(spec, settings)
+    converts = spec.type is not ColumnType.STRING
+    if bound is not None:
+        lo, hi = bound
+        inside = f"{t} >= {lo!r}" + ("" if hi == float("inf") else f" AND {t} <= {hi!r}")
+        unfit = f"NOT coalesce({inside}, false)"
+        if spec.required:
+            return unfit
+        return f"({r} IS NOT NULL AND {unfit})" if converts else f"coalesce(NOT ({inside}), false)"
+    if spec.required:
+        return f"{t} IS NULL" if converts else f"{r} IS NULL"
+    return f"({r} IS NOT NULL AND {t} IS NULL)" if converts else None
+
+
 def build_query(
     spec: TableSpec, columns: tuple[PlannedColumn, ...], settings: dict[str, Any]
 ) -> ValidationQuery:
     """The SELECT that types every column and lists each row's problems in ``_errors``."""
-    b = _Builder(settings)
+    b = Builder(settings)
     raws = [f"{b.raw(c)} AS {ident(c.target)}" for c in columns]
-    typed = [f"{b.typed(c, ident(c.target))} AS {ident(c.target + '__t')}" for c in columns]
+    # Each costly conversion is a column of its own CTE, so it runs once per row however often
+    # the typed value and the checks use it.
+    converted = {c.target: b.converted(c, ident(c.target)) for c in columns}
+    conversions = [f"{sql} AS {ident(t + '__p')}" for t, sql in converted.items() if sql is not None]
+    typed = [f"{b.typed(c, ident(c.target), ident(c.target + '__p'))} AS {ident(c.target + '__t')}" for c in columns]
     checks: list[Check] = []
     for c in columns:
-        checks += _column_problems(c, ident(c.target), ident(c.target + "__t"), settings)
-    checks += _order_problems(spec, {c.target: c for c in columns})
+        checks += _column_problems(c, ident(c.target), ident(c.target + "__t"), ident(c.target + "__p"), settings)
+    order = _order_problems(spec, {c.target: c for c in columns})
+    checks += order
     # The cheap boolean decides; the list of problems is only built for the (few) bad rows.
-    bad = " OR ".join(f"coalesce({c.cond}, false)" for c in checks) or "false"
+    flags = [
+        f for f in [_column_flag(c, ident(c.target), ident(c.target + "__t"), settings) for c in columns]
+        + [f"({c.cond})" for c in order] if f is not None
+    ]
+    bad = f"coalesce({' OR '.join(flags)}, false)" if flags else "false"
     errors = f"list_filter([{', '.join(c.sql for c in checks)}], lambda x: x IS NOT NULL)" if checks else "NULL"
     raw_struct = ", ".join(f"{lit(c.target)}: {ident(c.target)}" for c in columns)
     outs = ", ".join(f"{ident(c.target + '__t')} AS {ident(c.target)}" for c in columns)
     sql = (
         f"WITH r AS (SELECT _line, {', '.join(raws)} FROM {STAGED}), "
-        f"t AS (SELECT r.*, {', '.join(typed)} FROM r), "
+        f"p AS (SELECT r.*{''.join(', ' + c for c in conversions)} FROM r), "
+        f"t AS (SELECT p.*, {', '.join(typed)} FROM p), "
         f"e AS (SELECT t.*, {bad} AS _bad FROM t) "
         f"SELECT _line, {outs}, _bad, CASE WHEN _bad THEN {errors} END AS _errors, "
         f"CASE WHEN _bad THEN CAST(to_json({{{raw_struct}}}) AS VARCHAR) END AS _raw FROM e"
