@@ -43,6 +43,8 @@ def _table_section(spec: TableSpec) -> list[str]:
 
 
 def _rule(c: object) -> str:
+    if c.allowed:
+        return "one of " + ", ".join(f"`{v}`" for v in c.allowed)
     lo, hi = c.minimum, c.maximum
     if lo is None and hi is None:
         return "PII" if c.pii else ""

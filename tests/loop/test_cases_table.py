@@ -86,3 +86,20 @@ def test_snapshots_update_in_place(tmp_path: Path) -> None:
         assert report.updated == 1 and ws.table("cases").count().execute() == 1
         assert (before["value"], after["value"]) == (0.0, 100.0)
         assert ws.metric("time_to_close", now=NOW).to_records()[0]["value"] == 5.0
+
+
+def test_a_status_or_priority_outside_the_list_is_quarantined_with_the_allowed_values(tmp_path: Path) -> None:
+    import pandas as pd
+
+    import cxlens
+
+    with cxlens.init(tmp_path / "ws") as ws:
+        rows = pd.DataFrame({"case_id": ["K1", "K2", "K3"], "customer_id": ["c1", "c2", "c3"],
+                             "opened_at": ["2026-11-01T09:00:00Z"] * 3, "status": ["new", "Closed", "closed"],
+                             "priority": ["high", "normal", "asap"]})
+        report = ws.import_data("cases", rows)
+        assert (report.accepted, report.rejected) == (1, 2)
+        problems = {(r["line"], r["column_name"], r["code"]): r["reason"] for r in ws.quarantine("cases").to_pylist()}
+        assert set(problems) == {(2, "status", "not_allowed"), (3, "priority", "not_allowed")}
+        assert "must be one of new, acknowledged, in_progress, resolved, closed; got 'Closed'" in problems[
+            (2, "status", "not_allowed")]

@@ -14,6 +14,7 @@ bad_timestamp      text that is not an ISO 8601 timestamp (or the mapping's form
 bad_boolean        not one of true/false, yes/no, y/n, t/f, 1/0
 bad_json           not a valid JSON document
 out_of_order       a later timestamp before an earlier one (resolved_at < created_at)
+not_allowed        a value outside the column's list (e.g. a case status other than new, ...)
 =================  ===========================================================
 
 Values supplied by users (mapping formats, value maps, time zones, constants) are bound as
@@ -32,7 +33,7 @@ from cxlens.schema import Column, ColumnType, TableSpec
 
 CODES = (
     "missing_value", "not_a_number", "not_an_integer", "out_of_range", "bad_timestamp",
-    "bad_boolean", "bad_json", "out_of_order",
+    "bad_boolean", "bad_json", "out_of_order", "not_allowed",
 )
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
@@ -213,6 +214,10 @@ def _column_problems(col: PlannedColumn, r: str, t: str, p: str, settings: dict[
     bound = _range(spec, settings)
     if bound is not None:
         out.append(_range_problem(name, r, t, *bound))
+    if spec.allowed:
+        values = ", ".join(lit(v) for v in spec.allowed)
+        out.append(_when(f"{r} IS NOT NULL AND {r} NOT IN ({values})", _problem(
+            name, r, "not_allowed", lit(f"'{name}' must be one of {', '.join(spec.allowed)}") + " || " + _got(r))))
     return out
 
 
@@ -285,6 +290,14 @@ def _column_flag(col: PlannedColumn, r: str, t: str, settings: dict[str, Any]) -
     spec = col.spec
     if spec is None:
         return None
+    flag = _value_flag(spec, r, t, settings)
+    if not spec.allowed:
+        return flag
+    listed = f"({r} IS NOT NULL AND {r} NOT IN ({', '.join(lit(v) for v in spec.allowed)}))"
+    return listed if flag is None else f"({flag} OR {listed})"
+
+
+def _value_flag(spec: Column, r: str, t: str, settings: dict[str, Any]) -> str | None:
     bound = _range(spec, settings)
     converts = spec.type is not ColumnType.STRING
     if bound is not None:
