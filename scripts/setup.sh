@@ -16,6 +16,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 # Debian's chromium for the browser tests (installed when missing).
 bash scripts/setup-browser.sh
+# PostgreSQL binaries for the PostgreSQL app-database tests (installed when missing).
+bash scripts/setup-postgres.sh
 # axe-core for the accessibility checks of the browser tests (from the npm registry, once).
 if [ ! -f node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null 2>&1; then
   npm install --no-save --no-audit --no-fund --silent axe-core@4 >/dev/null

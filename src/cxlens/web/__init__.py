@@ -45,8 +45,17 @@ def setup(config: WebConfig, *, migrate: bool = False) -> None:
         )
     if migrate:
         from django.core.management import call_command
+        from django.db import DatabaseError
 
-        call_command("migrate", interactive=False, verbosity=0)
+        try:
+            call_command("migrate", interactive=False, verbosity=0)
+        except DatabaseError as exc:
+            reason = " ".join(str(exc).split())
+            raise WorkspaceError(
+                f"Cannot create or update the tables of the app database: {reason}. The database user needs "
+                f"the right to create tables; on PostgreSQL make it the database's owner "
+                f"(ALTER DATABASE name OWNER TO user), then start again."
+            ) from None
 
 
 def configured() -> WebConfig | None:

@@ -38,6 +38,23 @@ def _app(workspace: Path | None) -> Path:
     return path
 
 
+def _check_fields(instance: Any, fields: tuple[str, ...]) -> None:
+    """Django's own checks of ``fields`` (length, allowed characters, format) as a clear error.
+
+    SQLite would store a value that is too long; PostgreSQL refuses it, so check before saving.
+    """
+    from django.core.exceptions import ValidationError
+
+    others = [f.name for f in instance._meta.get_fields() if f.concrete and f.name not in fields]
+    try:
+        instance.full_clean(exclude=others, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        name, messages = next(iter(exc.message_dict.items()))
+        value = str(getattr(instance, name, ""))
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise CxlensInputError(f"The {name} {shown!r} is not accepted: {' '.join(messages)}") from None
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 for every interface; put TLS in front when not local).")
@@ -109,6 +126,7 @@ def users_create(username: str, email: str, role: str, project_slug: str, superu
         project = _project(project_slug)
         password = _read_password(password_stdin)
         candidate = user_model(username=username, email=email)
+        _check_fields(candidate, ("username", "email"))
         try:
             validate_password(password, candidate)
         except ValidationError as exc:
@@ -201,6 +219,8 @@ def projects_add(slug: str, path: Path, name: str | None, workspace: Path | None
         ws_module.open_workspace(path).close()
         if Project.objects.filter(slug=slug).exists():
             raise CxlensInputError(f"The project '{slug}' exists already; choose another name.")
+        _check_fields(Project(slug=slug, name=name or path.resolve().name, workspace_path=str(path.resolve())),
+                      ("slug", "name", "workspace_path"))
         project = ensure_project(path, slug, name)
         click.echo(f"Added project {project.slug} ({project.workspace_path}). Restart a running 'cxlens serve' "
                    f"so that 'cxlens import' into it goes through the server.")
@@ -240,7 +260,9 @@ def apikeys_create(name: str, scopes: tuple[str, ...], project_slug: str, worksp
         from cxlens.web.models import ApiKey
         from cxlens.web.roles import parse_scopes
 
-        new = ApiKey.issue(_project(project_slug), name, parse_scopes(list(scopes)))
+        project = _project(project_slug)
+        _check_fields(ApiKey(project=project, name=name, prefix="x", digest="x"), ("name",))
+        new = ApiKey.issue(project, name, parse_scopes(list(scopes)))
         click.echo(new.secret)
         click.echo(f"Key {new.key.prefix} ({', '.join(new.key.scopes)}) for project {project_slug}. Store the secret "
                    f"now: it is not shown again. Send it as 'Authorization: Bearer <secret>'.", err=True)

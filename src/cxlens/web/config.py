@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
-from cxlens.errors import CxlensInputError, MissingDependencyError
+from cxlens.errors import CxlensInputError, MissingDependencyError, WorkspaceError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -194,36 +194,106 @@ def _workspace_database_url(workspace: Path) -> str | None:
     return str(ws_module.open_workspace(workspace).settings.get("app_database_url") or "") or None
 
 
+#: libpq connection parameters accepted as query parameters of a postgresql:// URL.
+PG_URL_OPTIONS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name",
+                  "target_session_attrs", "options")
+#: Seconds to wait for the PostgreSQL server before giving up (unless the URL says otherwise).
+PG_CONNECT_TIMEOUT = 10
+
+
 def database_settings(url: str | None, workspace: Path) -> dict[str, Any]:
     """Django's DATABASES['default'] for an app database URL (SQLite or PostgreSQL).
 
     Relative SQLite paths are relative to the workspace folder, as in the ``app_database_url``
-    setting; without a URL the database is ``DIR/app/cxlens.sqlite3``.
+    setting; without a URL the database is ``DIR/app/cxlens.sqlite3``. A PostgreSQL URL is
+    ``postgresql://user:password@host:5432/name`` (user name and password percent-encoded), with
+    optional libpq parameters such as ``?sslmode=require``, and ``?host=/run/postgresql`` for a
+    unix socket.
     """
     if not url:
         return _sqlite(workspace / "app" / SQLITE_FILE)
-    parsed = urlparse(url)
+    parsed = urlparse(url.strip())
     scheme = parsed.scheme.lower()
     if scheme == "sqlite":
         # As in SQLAlchemy: sqlite:////abs/path.db (four slashes) or sqlite:///relative.db (to DIR).
-        raw = url.split("://", 1)[1]
+        raw = url.strip().split("://", 1)[1]
         path = Path(raw[1:] if raw.startswith("/") else raw)
         return _sqlite(path if path.is_absolute() else workspace / path)
     if scheme in {"postgres", "postgresql"}:
         _require_psycopg()
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": parsed.path.lstrip("/"),
-            "USER": unquote(parsed.username or ""),
-            "PASSWORD": unquote(parsed.password or ""),
-            "HOST": parsed.hostname or "",
-            "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": 60,
-        }
+        return _postgresql(url.strip())
     raise CxlensInputError(
         f"The app database URL (CXLENS_DATABASE_URL or the 'app_database_url' setting) must start with "
-        f"sqlite:// or postgresql://. Got {url!r} instead."
+        f"sqlite:// or postgresql://. Got {_redact_url(url)!r} instead."
     )
+
+
+def _postgresql(url: str) -> dict[str, Any]:
+    parsed = urlparse(url)
+    shown = _redact_url(url)
+    try:
+        port = parsed.port
+    except ValueError:
+        raise CxlensInputError(
+            f"The port of the app database URL must be a number from 1 to 65535, as in "
+            f"postgresql://user:password@host:5432/name. Got {shown!r} instead."
+        ) from None
+    name = unquote(parsed.path.lstrip("/"))
+    if not name or "/" in name:
+        raise CxlensInputError(
+            f"The app database URL must name the database after the host, as in "
+            f"postgresql://user:password@host:5432/name. Got {shown!r} instead."
+        )
+    query = dict(parse_qsl(parsed.query, keep_blank_values=True))
+    host = query.pop("host", None) or unquote(parsed.hostname or "")
+    unknown = sorted(set(query) - set(PG_URL_OPTIONS))
+    if unknown:
+        raise CxlensInputError(
+            f"Unknown parameter {', '.join(unknown)} in the app database URL {shown!r}. Allowed: host, "
+            f"{', '.join(PG_URL_OPTIONS)}."
+        )
+    options: dict[str, Any] = {"connect_timeout": PG_CONNECT_TIMEOUT, **query}
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(parsed.username or ""),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": host,
+        "PORT": str(port or ""),
+        # Each server thread keeps its connection for a minute, checked before reuse (the database
+        # may have restarted meanwhile).
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": options,
+    }
+
+
+def check_database(config: WebConfig) -> WebConfig:
+    """Fail clearly at start when the PostgreSQL app database cannot be reached; return ``config``.
+
+    Without this, the first query (the migrations) fails with a driver traceback. SQLite needs no
+    check: its file is created on first use.
+    """
+    db = config.database
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        return config
+    import psycopg
+
+    params = {"dbname": db["NAME"], "user": db["USER"] or None, "password": db["PASSWORD"] or None,
+              "host": db["HOST"] or None, "port": db["PORT"] or None, **db.get("OPTIONS", {})}
+    try:
+        psycopg.connect(**{k: v for k, v in params.items() if v is not None}).close()
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split())
+        reason += "" if reason.endswith((".", "?", "!")) else "."
+        where = f"{db['HOST'] or 'the local socket'}:{db['PORT'] or 5432}"
+        raise WorkspaceError(
+            f"Cannot connect to the PostgreSQL app database '{db['NAME']}' at {where} as user "
+            f"'{db['USER']}': {reason} Check CXLENS_DATABASE_URL (or the 'app_database_url' setting): the "
+            f"server must be running and reachable, and the user name, password and database name must be "
+            f"right (create the database with: createdb -O {db['USER'] or 'USER'} {db['NAME']})."
+        ) from None
+    return config
 
 
 def _sqlite(path: Path) -> dict[str, Any]:
@@ -292,6 +362,7 @@ def django_settings(config: WebConfig) -> dict[str, Any]:
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",
             "django.middleware.common.CommonMiddleware",
+            "cxlens.web.middleware.RejectNulMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",
             "django.contrib.messages.middleware.MessageMiddleware",

@@ -35,10 +35,10 @@ class ServeOptions:
 def prepare(workspace: Path, host: str) -> Any:
     """Configure Django for ``workspace``, migrate the app database, return the default project."""
     from cxlens.web import setup
-    from cxlens.web.config import load_config
+    from cxlens.web.config import check_database, load_config
 
     ws_module.open_workspace(workspace).close()  # a clear error when it is not a workspace
-    setup(load_config(workspace, host=host), migrate=True)
+    setup(check_database(load_config(workspace, host=host)), migrate=True)
     from cxlens.web.projects import ensure_project
 
     return ensure_project(workspace)
