@@ -174,3 +174,16 @@ def test_bad_flag_is_set_exactly_when_a_problem_is_listed(
     result = utc.execute(f"SELECT _line, _bad, len(_errors) FROM ({sql})", query.params).fetchall()
     for line, bad, errors in result:
         assert bad is (errors is not None and errors > 0), (table, rows[line - 1])
+
+
+def test_a_delimiter_of_more_than_one_character_is_a_clear_error(tmp_path: Path) -> None:
+    import cxlens
+    from cxlens.errors import ImportFileError
+
+    data = tmp_path / "c.csv"
+    data.write_text("customer_id;segment\nC1;smb\n", encoding="utf-8")
+    with cxlens.init(tmp_path / "ws") as ws:
+        for bad in ("ab", '"', "\n"):
+            with pytest.raises(ImportFileError, match="must be one character other than a quote"):
+                ws.import_data("customers", data, delimiter=bad)
+        assert ws.import_data("customers", data, delimiter=";").accepted == 1

@@ -275,3 +275,75 @@ def test_openapi_documents_the_query_operations(app: WebApp) -> None:
     components = doc["components"]["schemas"]
     assert "median_seconds" in components["FunnelStepOut"]["properties"]
     assert "total" in components["ResponsesOut"]["properties"]
+
+
+# ------------------------------------------------------------------ found by tests/web/test_schemathesis.py
+
+
+@pytest.mark.parametrize("delimiter", ["ab", "null", '"', "\n"])
+def test_file_import_refuses_a_delimiter_it_cannot_use(app: WebApp, tmp_path: Any, delimiter: str) -> None:
+    """A delimiter of several characters (or a quote, or a line break) was a 500 from deep in the CSV reader."""
+    data = tmp_path / "orders.csv"
+    data.write_text("order_id,customer_id,ordered_at,amount\nAPI-D1,C0000003,2026-11-01,19.90\n")
+    with data.open("rb") as fh:
+        r = app.client().post("/api/projects/main/imports", {"table": "orders", "file": fh, "delimiter": delimiter},
+                              headers=bearer(app.keys["ingest"]))
+    assert r.status_code == 422, r.content
+    assert r.json()["error"]["code"] == "validation_error" and r.json()["error"]["field"] == "delimiter"
+    with data.open("rb") as fh:
+        ok = app.client().post("/api/projects/main/imports", {"table": "orders", "file": fh, "delimiter": ","},
+                               headers=bearer(app.keys["ingest"]))
+    assert ok.status_code == 200 and ok.json()["read"] == 1, ok.content
+
+
+def test_every_operation_documents_the_rate_limit(app: WebApp) -> None:
+    """Any operation may answer 429 (CXLENS_API_RATE); the document said so for none."""
+    for method, path, op in operations(app):
+        assert "429" in op["responses"], f"{method} {path}"
+        assert op["responses"]["429"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
+
+
+def test_case_conflict_is_a_documented_409(app: WebApp) -> None:
+    """Opening a second case for the same customer and reason answers 409, which the document did not list."""
+    import json
+
+    body = json.dumps({"customer_id": "api-dup-1", "reason": "api duplicate check", "title": "first"})
+    c, key = app.client(), bearer(app.keys["both"])
+    first = c.post("/api/projects/main/loop/cases", body, content_type="application/json", headers=key)
+    assert first.status_code == 201, first.content
+    again = c.post("/api/projects/main/loop/cases", body, content_type="application/json", headers=key)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict", again.content
+    doc = c.get("/api/openapi.json").json()["paths"]
+    assert "409" in doc["/api/projects/{project}/loop/cases"]["post"]["responses"]
+    assert "409" in doc["/api/projects/{project}/loop/cases/{case_id}"]["patch"]["responses"]
+
+
+def test_json_lines_file_with_bytes_that_are_not_utf8(app: WebApp, tmp_path: Any) -> None:
+    """Lines that are not UTF-8 are quarantined one by one; the other lines are imported (was: a 500)."""
+    good = b'{"subscription_id": "API-U%d", "customer_id": "C0000004", "started_at": "2026-11-0%d", "plan": "basic"}\n'
+    data = tmp_path / "subs.jsonl"
+    data.write_bytes(good % (1, 1) + b"\xce\n" + good % (2, 2) + b"-\xce")
+    with data.open("rb") as fh:
+        r = app.client().post("/api/projects/main/imports", {"table": "subscriptions", "file": fh},
+                              headers=bearer(app.keys["ingest"]))
+    assert r.status_code == 200, r.content
+    assert (r.json()["read"], r.json()["accepted"], r.json()["rejected"]) == (4, 2, 2)
+
+
+def test_multipart_body_without_a_boundary_is_a_400(app: WebApp) -> None:
+    """Content-Type multipart/form-data without its boundary was a 500 (Django's MultiPartParserError)."""
+    r = app.client().post("/api/projects/main/imports", b"table=orders", content_type="multipart/form-data",
+                          headers=bearer(app.keys["ingest"]))
+    assert r.status_code == 400, r.content
+    assert r.json()["error"]["code"] == "invalid_multipart" and "boundary" in r.json()["error"]["message"]
+
+
+def test_body_over_the_upload_limit_is_a_400(app: WebApp) -> None:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE was a 500 (Django's RequestDataTooBig)."""
+    from django.test import override_settings
+
+    with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1024):
+        r = post_rows(app, "responses", [{"response_id": f"api-big-{i}", "comment": "x" * 50} for i in range(40)])
+    assert r.status_code == 400, r.content
+    error = r.json()["error"]
+    assert error["code"] == "request_too_large" and "smaller batches" in error["message"], error

@@ -14,6 +14,7 @@ import bisect
 import codecs
 import csv
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -197,6 +198,9 @@ def stage_csv(con: Any, path: Path, options: CsvOptions, tmpdir: Path) -> Staged
     if encoding.lower().replace("_", "-") not in _DUCKDB_ENCODINGS:
         source = _transcode(path, encoding, tmpdir)
     delimiter = options.delimiter or sniff_delimiter(source)
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise ImportFileError(f"The 'delimiter' option must be one character other than a quote or a line break. "
+                              f"Got {delimiter!r} instead.")
     headers = _read_header(source, delimiter)
     columns = _normalized_columns(headers, path.name)
     func, params = _read_csv_sql(delimiter, columns)
@@ -348,24 +352,20 @@ def stage_parquet(con: Any, path: Path) -> Staged:
 # --------------------------------------------------------------------------- JSON Lines
 
 
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, kept by errors="surrogateescape"
+
+
 def _json_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | StructuralReject]]:
-    with path.open("r", encoding="utf-8", errors="strict", newline="") as fh:
-        line_no = 0
-        while True:
-            try:
-                line = fh.readline()
-            except UnicodeDecodeError:
-                line_no += 1
+    # surrogateescape keeps bytes that are not UTF-8 as lone surrogates, so one bad byte costs
+    # exactly its own line (a strict reader loses the good lines read in the same chunk).
+    with path.open("r", encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if _UNDECODABLE.search(line):
                 yield line_no, StructuralReject(
                     line_no, "invalid_encoding",
                     "the line is not valid UTF-8; JSON Lines files must be UTF-8", "",
                 )
-                fh.readline()
-                continue
-            if not line:
-                return
-            line_no += 1
-            if line.strip():
+            elif line.strip():
                 yield line_no, _parse_json_line(line_no, line)
 
 

@@ -21,7 +21,9 @@ from typing import Any, Literal
 import pyarrow as pa
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from ninja import File, Form, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -219,6 +221,23 @@ def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     return response
 
 
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return error_response(400, "invalid_multipart", f"The multipart/form-data body cannot be read ({exc}). Send "
+                                                    f"the form with its boundary, e.g. curl -F table=orders "
+                                                    f"-F file=@orders.csv.")
+
+
+@api.exception_handler(SuspiciousOperation)
+def _refused_request(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    """Django refuses a body before the operation runs (too large, too many fields or files): 400, as Django says."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20
+        return error_response(400, "request_too_large", f"The request body is larger than the {limit:g} MiB the "
+                                                        f"server accepts. Send smaller batches, or upload a file.")
+    return error_response(400, "bad_request", f"The request was refused: {exc}")
+
+
 @api.exception_handler(ProjectNotFound)
 def _project_not_found(request: HttpRequest, exc: ProjectNotFound) -> HttpResponse:
     return error_response(404, "project_not_found", str(exc), "project")
@@ -312,7 +331,7 @@ class StatusOut(Schema):
 
 
 ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut,
-                                   503: ErrorOut}
+                                   429: ErrorOut, 503: ErrorOut}
 
 
 # ------------------------------------------------------------------------------------- operations
@@ -370,7 +389,9 @@ def import_file(
     mapping: File[UploadedFile] | None = None,
     on_conflict: Form[Literal["reject", "update"]] = "reject",
     input_format: Form[Literal["csv", "parquet", "jsonl"] | None] = None,
-    delimiter: Form[str | None] = None,
+    delimiter: str | None = Form(None, min_length=1, max_length=1, pattern=r'^[^"\r\n]$',
+                                 description="One character other than a quote or a line break (default: "
+                                             "sniffed from the header line)."),
     encoding: Form[str | None] = None,
     source: Form[str | None] = None,
 ) -> dict[str, Any]:

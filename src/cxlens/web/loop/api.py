@@ -20,7 +20,7 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticError
 
 from cxlens.web import jobs
-from cxlens.web.api import ERRORS, ApiError, authorize
+from cxlens.web.api import ERRORS, ApiError, ErrorOut, authorize
 from cxlens.web.loop import service
 from cxlens.web.loop.models import AlertRule, Delivery
 from cxlens.web.models import ApiKey
@@ -210,7 +210,7 @@ class CaseIn(Schema):
     team: str | None = None
 
 
-@router.post("/projects/{project}/loop/cases", response={201: dict[str, Any], **ERRORS},
+@router.post("/projects/{project}/loop/cases", response={201: dict[str, Any], **ERRORS, 409: ErrorOut},
              openapi_extra=documented(CaseIn))
 def create_case(request: HttpRequest, project: str) -> Status[dict[str, Any]]:
     """Open a case by hand (409 when the customer has an open case for the reason). Needs 'ingest'."""
@@ -235,7 +235,7 @@ class CasePatch(Schema):
     customer_contacted: Literal[True] | None = Field(None, description="true: the customer was contacted.")
 
 
-@router.patch("/projects/{project}/loop/cases/{case_id}", response={200: dict[str, Any], **ERRORS},
+@router.patch("/projects/{project}/loop/cases/{case_id}", response={200: dict[str, Any], **ERRORS, 409: ErrorOut},
               openapi_extra=documented(CasePatch))
 def patch_case(request: HttpRequest, project: str, case_id: str) -> dict[str, Any]:
     """Move a case (action or status), assign it, add a note, set priority, root cause or
