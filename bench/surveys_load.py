@@ -1,17 +1,20 @@
 """Load on the survey collection endpoint: a real ``cxlens serve`` on a demo workspace, locust
 posting widget answers to ``POST /s/SLUG/collect`` as fast as it can.
 
-    python bench/surveys_load.py                      # 60 s, 50 users
+    python bench/surveys_load.py                      # 60 s, 100 users, 64 server threads
     python bench/surveys_load.py --seconds 15 --users 20 --out /tmp/surveys_load.json
-    python bench/surveys_load.py --threads 64 --users 100 --markdown /tmp/surveys_load.md
+    python bench/surveys_load.py --markdown /tmp/surveys_load.md
+    CXLENS_SURVEY_FASTPATH=off python bench/surveys_load.py --seconds 15   # through Django only
 
 Reports sustained responses/s, p50/p99 latency, errors, and ``lost``: answers the server
 acknowledged (201) whose row is not in the warehouse after the server stopped and a final flush
 ran (must be 0; the warehouse may hold a few more rows than acknowledged: answers stored while
 locust was stopping, whose reply it no longer read). Also: how long the warehouse took to catch
 up after the load stopped.
-Locust runs in its own process (``locust -f bench/surveys_load.py --headless ...``; this file is
-its locustfile too), so the figures include the load generator sharing the machine's cores.
+Locust runs in its own processes (``locust -f bench/surveys_load.py --headless --processes N``;
+this file is its locustfile too) with ``FastHttpUser`` (geventhttpclient, keep-alive), so the
+figures include the load generator sharing the machine's cores; the output names the client, the
+number of locust processes, whether the lean collection route was on, and the machine's load.
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ if os.environ.get("CXLENS_BENCH_ROLE") == "locust":  # imported by locust as its
 
     @events.quitting.add_listener
     def _write_acked(environment: object, **_: object) -> None:
-        Path(os.environ["CXLENS_BENCH_ACKED"]).write_text("\n".join(ACKED), encoding="utf-8")
+        # One file per locust process (--processes forks workers; each knows only its own answers).
+        Path(f"{os.environ['CXLENS_BENCH_ACKED']}.{os.getpid()}").write_text("\n".join(ACKED), encoding="utf-8")
 
 
 def _free_port() -> int:
@@ -161,9 +165,11 @@ def render(r: dict[str, object]) -> list[str]:
     """Rows for BENCHMARKS.md."""
     return ["", "## Survey collection under load", "",
             f"`bench/surveys_load.py`: a real `cxlens serve` ({r['server_threads']} threads) on a demo workspace, "
-            f"locust ({r['users']} users, no think time) posting widget answers to `POST /s/SLUG/collect` for "
-            f"{r['seconds']} s, on {r['cores']} cores shared with locust. Baseline: one `import_data` per response "
-            f"(the earlier synchronous completion), in the same run.", "",
+            f"locust ({r['client']}, {r['locust_processes']} processes, {r['users']} users, no think time) posting "
+            f"widget answers to `POST /s/SLUG/collect` for {r['seconds']} s, on {r['cores']} cores shared with "
+            f"locust (load average {r['load_before']} before, {r['load_after']} after); lean collection route "
+            f"{r['fastpath']}. Baseline: one `import_data` per response (the earlier synchronous completion), in the "
+            f"same run.", "",
             "| measure | value |", "|---|---|",
             f"| sustained responses/s | {r['rps']:.0f} |",
             f"| baseline (one import per response)/s | {r['baseline_sync_per_s']} |",
@@ -183,7 +189,13 @@ def _locust_stats(prefix: Path) -> dict[str, float]:
             "rps": float(row["Requests/s"]), "p50_ms": float(row["50%"]), "p99_ms": float(row["99%"])}
 
 
-def run(seconds: int, users: int, customers: int, threads: int, baseline_seconds: float = 10) -> dict[str, object]:
+def _acked(pattern: Path) -> set[str]:
+    """The answers every locust process saw acknowledged."""
+    return {line for f in pattern.parent.glob(pattern.name + ".*") for line in f.read_text(encoding="utf-8").split()}
+
+
+def run(seconds: int, users: int, customers: int, threads: int, baseline_seconds: float = 10,
+        processes: int = 2) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="cxlens-surveys-load-"))
     root = tmp / "ws"
     key = prepare(root, customers)
@@ -200,16 +212,20 @@ def run(seconds: int, users: int, customers: int, threads: int, baseline_seconds
                       "CXLENS_BENCH_ACKED": str(acked_file)}
         locust = Path(sys.executable).with_name("locust")
         server_cpu = _cpu_seconds(server.pid)
+        load_before = round(os.getloadavg()[0], 2)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run([str(locust), "-f", str(Path(__file__).resolve()), "--headless", "-u", str(users),
-                        "-r", str(users), "-t", f"{seconds}s", "--host", url, "--csv", str(tmp / "locust"),
+                        "-r", str(users), "-t", f"{seconds}s",
+                        *(["--processes", str(processes)] if processes > 1 else []),
+                        "--host", url, "--csv", str(tmp / "locust"),
                         "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"],
                        env=locust_env, check=True, cwd=tmp, stdout=subprocess.DEVNULL)
         server_cpu = _cpu_seconds(server.pid) - server_cpu
+        load_after = round(os.getloadavg()[0], 2)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         locust_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
         stats = _locust_stats(tmp / "locust")
-        acked = set(acked_file.read_text(encoding="utf-8").split())
+        acked = _acked(acked_file)
         stopped = time.monotonic()
         backlog = _pending()
         while _pending() and time.monotonic() - stopped < 300:  # the server's flush job catching up
@@ -221,7 +237,7 @@ def run(seconds: int, users: int, customers: int, threads: int, baseline_seconds
         server.wait(timeout=60)
         log.close()
     from cxlens.web.projects import POOL, ensure_project
-    from cxlens.web.surveys import service
+    from cxlens.web.surveys import fastpath, service
 
     project = ensure_project(root)
     final = service.flush(project, datetime.now(UTC))
@@ -231,6 +247,8 @@ def run(seconds: int, users: int, customers: int, threads: int, baseline_seconds
         baseline = sync_baseline(ws, baseline_seconds)
     POOL.close()
     return {"seconds": seconds, "users": users, "server_threads": threads, "cores": os.cpu_count(),
+            "client": "FastHttpUser", "locust_processes": processes,
+            "fastpath": "on" if fastpath.enabled() else "off", "load_before": load_before, "load_after": load_after,
             **stats, "acknowledged": len(acked), "warehouse_rows": len(stored), "lost": len(acked - stored),
             "backlog_at_stop": backlog, "catch_up_s": round(catch_up, 2),
             "final_flush": final.to_dict(), "server_cpu_s": round(server_cpu, 1), "locust_cpu_s": round(locust_cpu, 1),
@@ -243,8 +261,10 @@ def run(seconds: int, users: int, customers: int, threads: int, baseline_seconds
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads of cxlens serve (8)")
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=64, help="waitress threads of cxlens serve (64)")
+    parser.add_argument("--locust-processes", type=int, default=2,
+                        help="locust processes generating the load (2; one cannot keep up past ~800/s)")
     parser.add_argument("--customers", type=int, default=300, help="size of the demo workspace")
     parser.add_argument("--baseline-seconds", type=float, default=10,
                         help="how long to run the one-import-per-response baseline (0: skip)")
@@ -252,14 +272,17 @@ def main() -> None:
     parser.add_argument("--markdown", type=Path, help="also write BENCHMARKS.md rows here")
     parser.add_argument("--keep", action="store_true", help="keep the workspace and logs (path in the output)")
     args = parser.parse_args()
-    result = run(args.seconds, args.users, args.customers, args.threads, args.baseline_seconds)
+    result = run(args.seconds, args.users, args.customers, args.threads, args.baseline_seconds,
+                 args.locust_processes)
     if not args.keep:
         shutil.rmtree(Path(str(result.pop("workspace"))).parent, ignore_errors=True)
     text = json.dumps(result, indent=2)
     print(text)
     print(f"\nsurveys collect: {result['rps']:.0f} responses/s sustained over {args.seconds} s "
           f"({args.users} users), p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
-          f"errors {result['failures']}, lost {result['lost']}")
+          f"errors {result['failures']}, lost {result['lost']}; locust {result['client']} x "
+          f"{result['locust_processes']} processes, lean route {result['fastpath']}, load average "
+          f"{result['load_before']} -> {result['load_after']}")
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     if args.markdown:

@@ -173,6 +173,8 @@ def test_key_state_and_validation(app: WebApp) -> None:
         assert (r.status_code, err["code"], err["field"]) == (400, "invalid_answer", field), answers
         assert message in err["message"]
     assert _error(_post(app, "w-valid", {"key": key, "answers": {}}))["field"] is None
+    not_an_object = _post(app, "w-valid", {"key": key, "answers": {"nps": 9}, "hidden": "abc"})
+    assert not_an_object.status_code == 400 and "'hidden' must be an object" in _error(not_an_object)["message"]
     assert _post(app, "w-valid", {"key": key, "answers": {"nps": 9}, "id": "not-hex"}).status_code == 400
     bad_json = app.client().post("/s/w-valid/collect", "{", content_type="application/json", HTTP_ORIGIN=ORIGIN)
     assert bad_json.status_code == 400 and _error(bad_json)["field"] == "body"

@@ -59,7 +59,9 @@ def _check_fields(instance: Any, fields: tuple[str, ...]) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 for every interface; put TLS in front when not local).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port (0: any free).")
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
+@click.option("--threads", type=click.IntRange(1, 64), default=32, show_default=True,
+              help="Worker threads (survey answers arriving together share one commit, so more threads "
+                   "collect faster).")
 @workspace_option
 def serve(host: str, port: int, threads: int, workspace: Path | None) -> None:
     """Serve the workspace's dashboards and REST API (Ctrl+C stops).

@@ -29,7 +29,7 @@ class ServeOptions:
     workspace: Path
     host: str = "127.0.0.1"
     port: int = 8000
-    threads: int = 8
+    threads: int = 32
 
 
 def prepare(workspace: Path, host: str) -> Any:
@@ -71,11 +71,12 @@ def serve(options: ServeOptions, echo: Callable[[str], None] = print) -> None:
 
     from cxlens.web.models import ApiKey, Project
     from cxlens.web.projects import POOL
+    from cxlens.web.surveys import fastpath
 
     with POOL.use(project) as ws:
         ws.warehouse  # take the warehouse now: this process owns it while it runs  # noqa: B018
     try:
-        server = _listen(get_wsgi_application(), options)
+        server = _listen(fastpath.wrap(get_wsgi_application()), options)
     except BaseException:
         POOL.close()
         raise

@@ -13,6 +13,7 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
@@ -35,6 +36,7 @@ class Limits:
     token: int = DEFAULTS["token"]
 
 
+@lru_cache(maxsize=16)  # read on every public request; the text rarely changes
 def parse(value: str | None) -> Limits:
     """``address=300,key=6000,token=60`` (any subset; per minute; 0 = no limit)."""
     if not value or not value.strip():

@@ -458,7 +458,11 @@ def collect(survey: Survey, payload: Mapping[str, Any], now: datetime,
     answers = logic.prune(version.questions, parsed)
     if not answers:
         raise CxlensInputError("'answers' holds no answer; send at least the score, e.g. {\"nps\": 9}.")
-    fields = {**dict(payload.get("hidden") or {}), **{k: payload[k] for k in logic.HIDDEN_FIELDS if payload.get(k)}}
+    extra = payload.get("hidden") or {}
+    if not isinstance(extra, Mapping):
+        raise CxlensInputError(f"'hidden' must be an object of hidden fields, e.g. {{\"customer_id\": \"C123\"}}. "
+                               f"Got {str(extra)[:40]!r} instead.")
+    fields = {**dict(extra), **{k: payload[k] for k in logic.HIDDEN_FIELDS if payload.get(k)}}
     hidden = hidden_from(fields, survey.hidden_fields)
     language = str(payload.get("language") or "")
     language = language if i18n.TAG.match(language) else survey.language

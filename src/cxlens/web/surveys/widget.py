@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from django.db.models.signals import post_save
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -24,7 +27,7 @@ from django.views.decorators.http import require_http_methods
 from cxlens.errors import CxlensError, CxlensInputError
 from cxlens.web.api import error_response
 from cxlens.web.surveys import i18n, limits, logic, service, writer
-from cxlens.web.surveys.models import Status, Survey
+from cxlens.web.surveys.models import Status, Survey, SurveyVersion
 
 SCRIPT = Path(__file__).resolve().parents[1] / "static" / "cxlens" / "widget.js"
 MAX_BODY = 16 * 1024
@@ -75,11 +78,11 @@ def _throttled(verdict: limits.Verdict, origin: str | None) -> HttpResponse:
     return _cors(response, origin)
 
 
-@csrf_exempt
-@require_http_methods(["GET", "POST", "OPTIONS"])
-def collect(request: HttpRequest, slug: str) -> HttpResponse:
+def answer(request: HttpRequest, slug: str) -> HttpResponse:
+    """The collection endpoint's one implementation, for ``GET``, ``POST`` and ``OPTIONS``: served
+    by Django (:func:`collect`) and, without Django's middleware chain, by ``fastpath``."""
     origin = request.headers.get("Origin")
-    found = service.cached_survey(slug)
+    found = SURVEYS.get(slug)
     if found is None:
         return _cors(error_response(404, "survey_not_found", f"There is no survey {slug!r}.", "survey"),
                      origin if origin and origin != "null" else None)
@@ -135,6 +138,64 @@ def collect(request: HttpRequest, slug: str) -> HttpResponse:
     except CxlensInputError as exc:
         return _cors(error_response(400, "invalid_input", str(exc)), origin)
     return _cors(JsonResponse(collected.to_dict(), status=200 if collected.duplicate else 201), origin)
+
+
+collect = csrf_exempt(require_http_methods(["GET", "POST", "OPTIONS"])(answer))
+collect.__doc__ = "``/s/SLUG/collect`` as a Django view (CSRF-exempt: keyed, cross-origin, no cookies)."
+
+
+class SurveyCache:
+    """Surveys by slug (with their latest version), at most :attr:`ttl` seconds old.
+
+    Every widget request needs its survey; under load hundreds arrive each second, on many
+    threads. When an entry is stale one thread reads it again while the others go on with the
+    entry they have (no burst of identical queries, no burst of new database connections). Unknown
+    slugs are remembered too, so made-up addresses do not reach the database each time (the cache
+    is emptied when it grows past :attr:`size` entries). Saving a survey or a version in this
+    process empties it at once."""
+
+    def __init__(self, ttl: float = 1.0, size: int = 1024) -> None:
+        self.ttl, self.size = ttl, size
+        self._items: dict[str, tuple[float, tuple[Survey, SurveyVersion] | None]] = {}
+        self._loading: set[str] = set()
+        self._lock = threading.Lock()
+        self._generation = 0  # moves on every clear: a read begun before a save is not kept
+
+    def get(self, slug: str) -> tuple[Survey, SurveyVersion] | None:
+        hit = self._items.get(slug)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        with self._lock:
+            if hit is not None and slug in self._loading:
+                return hit[1]  # another thread is reading it now
+            self._loading.add(slug)
+            generation = self._generation
+        try:
+            found = _load(slug)
+            with self._lock:
+                if len(self._items) >= self.size:
+                    self._items.clear()
+                if generation == self._generation:
+                    self._items[slug] = (time.monotonic(), found)
+        finally:
+            with self._lock:
+                self._loading.discard(slug)
+        return found
+
+    def clear(self, **_: Any) -> None:
+        with self._lock:
+            self._generation += 1
+            self._items.clear()
+
+
+def _load(slug: str) -> tuple[Survey, SurveyVersion] | None:
+    survey = Survey.objects.select_related("project").filter(slug=slug).first()
+    return None if survey is None else (survey, survey.latest())
+
+
+SURVEYS = SurveyCache()
+post_save.connect(SURVEYS.clear, sender=Survey, dispatch_uid="cxsurveys.widget.forget.survey")
+post_save.connect(SURVEYS.clear, sender=SurveyVersion, dispatch_uid="cxsurveys.widget.forget.version")
 
 
 def _payload(request: HttpRequest) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, connection, transaction
 
 from cxlens.errors import CxlensError
 from cxlens.web.surveys.models import Response
@@ -67,19 +67,49 @@ class Writer:
                     self._cond.wait()
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             try:
-                close_old_connections()
                 write(batch)
             except Exception as exc:  # every waiting request learns it failed; the thread goes on
                 log.exception("surveys: writing %d answers failed", len(batch))
                 for item in batch:
                     item.error = item.error or exc
+                _reconnect()
             finally:
                 for item in batch:
                     item.done.set()
 
 
+def _reconnect() -> None:
+    """Drop this thread's database connection after a failure; the next batch opens a new one.
+
+    The writer keeps its connection between batches on purpose: opening one per batch (what
+    ``close_old_connections`` does with ``CONN_MAX_AGE = 0``) costs more than the batch itself."""
+    try:
+        connection.close()
+    except Exception:  # already broken: the next batch connects again anyway
+        log.debug("surveys: closing the writer's connection failed", exc_info=True)
+
+
 def write(batch: list[_Item]) -> None:
-    """Insert the batch in one transaction (duplicates by public id sorted out first)."""
+    """Insert the batch in one transaction; outcomes ``new``, ``duplicate`` or ``conflict``.
+
+    Retries of a stored answer are rare, so the batch is inserted at once (one statement, no read
+    before it); only when the database refuses it (a public id stored already, or twice in the
+    batch) are the duplicates sorted out first (:func:`_write_sorted`)."""
+    try:
+        with transaction.atomic():
+            Response.objects.bulk_create([item.response for item in batch])
+    except IntegrityError:
+        for item in batch:
+            item.response.pk = None  # nothing of the refused statement was kept
+        _write_sorted(batch)
+        return
+    for item in batch:
+        item.outcome = "new"
+
+
+def _write_sorted(batch: list[_Item]) -> None:
+    """Insert the answers whose public id is new; the others are duplicates (same survey) or
+    conflicts (another survey's id)."""
     ids = [item.response.public_id for item in batch]
     existing = dict(Response.objects.filter(public_id__in=ids).values_list("public_id", "survey_id"))
     fresh: dict[str, _Item] = {}
@@ -95,6 +125,7 @@ def write(batch: list[_Item]) -> None:
             Response.objects.bulk_create([item.response for item in fresh.values()])
     except IntegrityError:  # written meanwhile by another process: one by one
         for item in fresh.values():
+            item.response.pk = None
             try:
                 with transaction.atomic():
                     item.response.save(force_insert=True)
