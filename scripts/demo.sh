@@ -9,6 +9,9 @@ PORT=${CXLENS_DEMO_PORT:-8000}
 if [ ! -f "$WS/cxlens.toml" ]; then
   .venv/bin/cxlens init "$WS"
   .venv/bin/cxlens demo --workspace "$WS" --customers "${CXLENS_DEMO_CUSTOMERS:-5000}"
+  # The text page's figures: annotations, then themes (the server keeps both current afterwards).
+  .venv/bin/cxlens text analyze --workspace "$WS"
+  .venv/bin/cxlens text themes --workspace "$WS" > /dev/null
 fi
 .venv/bin/cxlens status --workspace "$WS"
 # A demo administrator with a random password, made once and kept beside the app database.

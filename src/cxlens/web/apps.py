@@ -8,3 +8,6 @@ class CxlensWebConfig(AppConfig):
     label = "cxweb"
     verbose_name = "cxlens"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from cxlens.web import textjobs  # noqa: F401, PLC0415 - registers the text-incremental job
