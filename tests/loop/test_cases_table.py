@@ -95,11 +95,11 @@ def test_a_status_or_priority_outside_the_list_is_quarantined_with_the_allowed_v
 
     with cxlens.init(tmp_path / "ws") as ws:
         rows = pd.DataFrame({"case_id": ["K1", "K2", "K3"], "customer_id": ["c1", "c2", "c3"],
-                             "opened_at": ["2026-11-01T09:00:00Z"] * 3, "status": ["new", "Closed", "closed"],
+                             "opened_at": ["2026-11-01T09:00:00Z"] * 3, "status": ["new", "done", "Closed"],
                              "priority": ["high", "normal", "asap"]})
         report = ws.import_data("cases", rows)
         assert (report.accepted, report.rejected) == (1, 2)
         problems = {(r["line"], r["column_name"], r["code"]): r["reason"] for r in ws.quarantine("cases").to_pylist()}
         assert set(problems) == {(2, "status", "not_allowed"), (3, "priority", "not_allowed")}
-        assert "must be one of new, acknowledged, in_progress, resolved, closed; got 'Closed'" in problems[
+        assert "must be one of new, acknowledged, in_progress, resolved, closed; got 'done'" in problems[
             (2, "status", "not_allowed")]

@@ -216,7 +216,7 @@ def _column_problems(col: PlannedColumn, r: str, t: str, p: str, settings: dict[
         out.append(_range_problem(name, r, t, *bound))
     if spec.allowed:
         values = ", ".join(lit(v) for v in spec.allowed)
-        out.append(_when(f"{r} IS NOT NULL AND {r} NOT IN ({values})", _problem(
+        out.append(_when(f"{r} IS NOT NULL AND lower({r}) NOT IN ({values})", _problem(
             name, r, "not_allowed", lit(f"'{name}' must be one of {', '.join(spec.allowed)}") + " || " + _got(r))))
     return out
 
@@ -293,7 +293,7 @@ def _column_flag(col: PlannedColumn, r: str, t: str, settings: dict[str, Any]) -
     flag = _value_flag(spec, r, t, settings)
     if not spec.allowed:
         return flag
-    listed = f"({r} IS NOT NULL AND {r} NOT IN ({', '.join(lit(v) for v in spec.allowed)}))"
+    listed = f"({r} IS NOT NULL AND lower({r}) NOT IN ({', '.join(lit(v) for v in spec.allowed)}))"
     return listed if flag is None else f"({flag} OR {listed})"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 FORM = "application/x-www-form-urlencoded"
@@ -41,6 +42,14 @@ def nul_field(request: HttpRequest) -> str | None:
         for name, values in data.lists():
             if "\x00" in name or any("\x00" in v for v in values):
                 return name.replace("\x00", "") or "(name)"
-    if request.method in {"POST", "PUT", "PATCH"} and request.content_type == JSON and b"\\u0000" in request.body:
+    if request.method in {"POST", "PUT", "PATCH"} and request.content_type == JSON and b"\\u0000" in _body(request):
         return "body"
     return None
+
+
+def _body(request: HttpRequest) -> bytes:
+    """The raw body, or nothing when Django refuses to read it (too large): the view answers that."""
+    try:
+        return request.body
+    except RequestDataTooBig:
+        return b""
