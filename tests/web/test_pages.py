@@ -97,6 +97,26 @@ def test_explorer_table_chart_and_csv_export(app: WebApp) -> None:
     assert [float(r["value"]) for r in rows if r["value"]] == [e["value"] for e in expected if e["value"] is not None]
 
 
+def test_explorer_figures_are_cached_until_new_data_arrives(app: WebApp) -> None:
+    import pandas as pd
+
+    from cxlens.web.projects import POOL
+
+    c = app.client("vic")
+    query = "metric=responses&since=2021-03-01&until=2021-03-31&format=csv"
+
+    def n() -> int:
+        rows = list(csv.DictReader(io.StringIO(c.get(f"/p/main/explore/?{query}").content.decode())))
+        return sum(int(r["n"]) for r in rows)
+
+    before = n()
+    assert n() == before  # the same figure again (from the cache)
+    with POOL.use(app.projects["main"]) as ws:
+        ws.import_data("responses", pd.DataFrame({"response_id": ["cache-1", "cache-2"],
+                                                  "submitted_at": ["2021-03-10T10:00:00Z"] * 2, "nps": [9, 3]}))
+    assert n() == before + 2  # a new import is a new data version: recomputed at once
+
+
 def test_explorer_explains_bad_input(app: WebApp) -> None:
     r = app.client("vic").get("/p/main/explore/?metric=nps&since=last+tuesday")
     assert r.status_code == 400

@@ -7,6 +7,7 @@ render a template. No figure is computed here.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -86,6 +87,14 @@ def _data_version(project: Project) -> int:
     return int(latest) if latest is not None else 0
 
 
+def _explorer_key(project: Project, request: HttpRequest, version: int) -> str:
+    """The cache key of an explorer figure: the project's data version, today's date (default
+    ranges end today) and the query's parameters (not the output format)."""
+    params = sorted((k, v) for k, values in request.GET.lists() for v in values if k != "format")
+    digest = hashlib.sha256(repr(params).encode("utf-8")).hexdigest()[:32]
+    return f"explorer:{project.pk}:{version}:{utcnow().date()}:{digest}"
+
+
 @project_view(Permission.READ)
 def overview(request: HttpRequest, project: Project) -> HttpResponse:
     try:
@@ -123,7 +132,11 @@ def explorer(request: HttpRequest, project: Project) -> HttpResponse:
             return render(request, "cxlens/explorer.html", ctx)
         try:
             query = pages.ExplorerQuery.from_params(request.GET)
-            result = query.run(ws, utcnow())
+            key = _explorer_key(project, request, _data_version(project))
+            result = cache.get(key)
+            if result is None:
+                result = query.run(ws, utcnow())
+                cache.set(key, result, CACHE_SECONDS)
         except CxlensError as exc:
             ctx["error"] = str(exc)
             return render(request, "cxlens/explorer.html", ctx, status=400)
