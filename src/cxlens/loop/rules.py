@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -52,12 +53,12 @@ _COMBINATORS = ("all", "any", "not")
 _TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
-class Condition:
+class Condition(ABC):
     """Base class of every condition; instances are immutable and comparable."""
 
+    @abstractmethod
     def matches(self, facts: Mapping[str, Any]) -> bool:
         """True when the condition holds for ``facts``."""
-        raise NotImplementedError
 
     def evidence(self, facts: Mapping[str, Any]) -> list[str]:
         """Human sentences saying why the condition holds (e.g. ``"nps 3 ≤ 6"``); empty if it does not.
@@ -67,24 +68,25 @@ class Condition:
         """
         return self._reasons(facts, True) if self.matches(facts) else []
 
+    @abstractmethod
     def _reasons(self, facts: Mapping[str, Any], holds: bool) -> list[str]:
-        raise NotImplementedError
+        """The sentences of :meth:`evidence` for a condition that ``holds`` (or, under ``not``, fails)."""
 
+    @abstractmethod
     def to_dict(self) -> dict[str, Any]:
         """The JSON form; ``parse_condition(c.to_dict()) == c``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def leaves(self) -> Iterator[Leaf]:
         """Every leaf, depth first, left to right."""
-        raise NotImplementedError
 
     def fields(self) -> tuple[str, ...]:
         """The fact names the condition reads, each once, in order of first appearance."""
         return tuple(dict.fromkeys(leaf.field for leaf in self.leaves()))
 
+    @abstractmethod
     def describe(self) -> str:
         """A one-line human rendering, e.g. ``nps ≤ 6 and (segment in ['smb'] or not comment exists)``."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
