@@ -18,7 +18,6 @@ engine). So every loop metric runs on DuckDB and on SQLite.
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -31,6 +30,7 @@ from cxlens.errors import CxlensInputError
 from cxlens.metrics.period import DateRange
 from cxlens.metrics.result import Change, MetricQuery, MetricResult
 from cxlens.metrics.runner import Estimate, Runner
+from cxlens.metrics.service import RateMixin
 from cxlens.stats import intervals as st
 
 __all__ = [
@@ -120,40 +120,12 @@ class CaseRunner(Runner):
 # --------------------------------------------------------------------------------------------------
 
 
-class _CaseRateRunner(CaseRunner):
-    success_name: ClassVar[str]
-    base_name: ClassVar[str]
-
-    @abstractmethod
-    def base(self, t: ibis.Table) -> ibis.Value:
-        """The cases in the denominator (a boolean, never null)."""
-
-    @abstractmethod
-    def success(self, t: ibis.Table) -> ibis.Value:
-        """The cases in the numerator (a boolean, never null; only counted within ``base``)."""
+class _CaseRateRunner(RateMixin, CaseRunner):
+    rows_name = "cases"
 
     def counted(self, t: ibis.Table) -> ibis.Value:
         """The cases counted in ``n`` (the rows behind a figure)."""
         return self.base(t)
-
-    def aggregates(self, t: ibis.Table) -> dict[str, ibis.Value]:
-        base = self.base(t)
-        return {"n": base.cast("int64").sum(), "successes": (base & self.success(t)).cast("int64").sum(),
-                "cases": t.count()}
-
-    def estimate(self, agg: Mapping[str, Any], confidence: float) -> Estimate:
-        n, x = _int(agg, "n"), _int(agg, "successes")
-        p = st.wilson_interval(x, n, confidence)
-        comps: tuple[tuple[str, Any], ...] = ((self.success_name, x), (self.base_name, n))
-        if self.base_name != "cases":
-            comps = (*comps, ("cases", _int(agg, "cases")))
-        return _pct(p.value), _pct(p.ci_low), _pct(p.ci_high), n, comps
-
-    def change(self, cur: Mapping[str, Any], prev: Mapping[str, Any], confidence: float) -> Change:
-        x1, n1, x0, n0 = _int(cur, "successes"), _int(cur, "n"), _int(prev, "successes"), _int(prev, "n")
-        d = st.newcombe_difference(x1, n1, x0, n0, confidence)
-        return Change(None, 100.0 * x0 / n0 if n0 else None, n0, _pct(d.estimate), _pct(d.ci_low),
-                      _pct(d.ci_high), d.p_value, bool(d.significant), "Newcombe hybrid score interval")
 
 
 class ClosedLoopRateRunner(_CaseRateRunner):

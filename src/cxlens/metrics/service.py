@@ -298,29 +298,33 @@ class BusinessResolutionTimeRunner(TicketRunner):
 # --------------------------------------------------------------------------------------------------
 
 
-class _RateRunner(TicketRunner):
+class RateMixin:
+    """A rate over the rows of a table: % of ``base`` rows that are ``success`` rows, with a Wilson
+    interval; changes by Newcombe. ``rows_name`` names the rows (``tickets``, ``cases``)."""
+
     success_name: ClassVar[str]
     base_name: ClassVar[str]
+    rows_name: ClassVar[str]
 
     @abstractmethod
     def base(self, t: ibis.Table) -> ibis.Value:
-        """The tickets in the denominator (a boolean, never null)."""
+        """The rows in the denominator (a boolean, never null)."""
 
     @abstractmethod
     def success(self, t: ibis.Table) -> ibis.Value:
-        """The tickets in the numerator (a boolean, never null; implies ``base``)."""
+        """The rows in the numerator (a boolean, never null; only counted within ``base``)."""
 
     def aggregates(self, t: ibis.Table) -> dict[str, ibis.Value]:
         base = self.base(t)
         return {"n": base.cast("int64").sum(), "successes": (base & self.success(t)).cast("int64").sum(),
-                "tickets": t.count()}
+                self.rows_name: t.count()}
 
     def estimate(self, agg: Mapping[str, Any], confidence: float) -> Estimate:
         n, x = _int(agg, "n"), _int(agg, "successes")
         p = st.wilson_interval(x, n, confidence)
         comps: tuple[tuple[str, Any], ...] = ((self.success_name, x), (self.base_name, n))
-        if self.base_name != "tickets":
-            comps = (*comps, ("tickets", _int(agg, "tickets")))
+        if self.base_name != self.rows_name:
+            comps = (*comps, (self.rows_name, _int(agg, self.rows_name)))
         return _pct(p.value), _pct(p.ci_low), _pct(p.ci_high), n, comps
 
     def change(self, cur: Mapping[str, Any], prev: Mapping[str, Any], confidence: float) -> Change:
@@ -328,6 +332,10 @@ class _RateRunner(TicketRunner):
         d = st.newcombe_difference(x1, n1, x0, n0, confidence)
         return Change(None, 100.0 * x0 / n0 if n0 else None, n0, _pct(d.estimate), _pct(d.ci_low),
                       _pct(d.ci_high), d.p_value, bool(d.significant), "Newcombe hybrid score interval")
+
+
+class _RateRunner(RateMixin, TicketRunner):
+    rows_name = "tickets"
 
 
 class ResolutionRateRunner(_RateRunner):
