@@ -1,10 +1,14 @@
 """Load on the survey collection endpoint: a real ``cxlens serve`` on a demo workspace, locust
 posting widget answers to ``POST /s/SLUG/collect`` as fast as it can.
 
-    python bench/surveys_load.py                      # 60 s, 100 users, 64 server threads
-    python bench/surveys_load.py --seconds 15 --users 20 --out /tmp/surveys_load.json
+    python bench/surveys_load.py                      # both routes, 60 s each, 100 users
+    python bench/surveys_load.py --route collector --seconds 15 --users 20 --out /tmp/surveys_load.json
     python bench/surveys_load.py --markdown /tmp/surveys_load.md
-    CXLENS_SURVEY_FASTPATH=off python bench/surveys_load.py --seconds 15   # through Django only
+    CXLENS_SURVEY_FASTPATH=off python bench/surveys_load.py --route server --seconds 15   # through Django only
+
+Two routes, one after the other in the same run, each on a fresh workspace: ``collector`` (``cxlens
+serve --collect-port``: the widget's endpoint on a collector process, granian, the answers flushed
+to the warehouse by the server) and ``server`` (the endpoint on the server's own waitress port).
 
 Reports sustained responses/s, p50/p99 latency, errors, and ``lost``: answers the server
 acknowledged (201) whose row is not in the warehouse after the server stopped and a final flush
@@ -34,6 +38,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -136,6 +141,25 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text(encoding="utf-8").split():
+            found += [int(child), *_descendants(int(child))]
+    return found
+
+
+def _tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of ``pid`` and every process below it (the collector and its workers)."""
+    out = {}
+    for p in [pid, *_descendants(pid)]:
+        try:
+            out[p] = _cpu_seconds(p)
+        except OSError:  # ended meanwhile
+            pass
+    return out
+
+
 def _peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
         if line.startswith("VmHWM:"):
@@ -161,25 +185,40 @@ def sync_baseline(ws: object, seconds: float) -> float:
     return round(done / (time.perf_counter() - start), 1)
 
 
-def render(r: dict[str, object]) -> list[str]:
-    """Rows for BENCHMARKS.md."""
+def render(results: list[dict[str, object]], baseline: float) -> list[str]:
+    """Rows for BENCHMARKS.md: one column per route."""
+    r0 = results[0]
+    names = {"collector": "collector (`--collect-port`, granian)", "server": "server's own port (waitress)"}
+
+    def row(label: str, fmt: Callable[[dict[str, object]], str]) -> str:
+        return f"| {label} | " + " | ".join(fmt(r) for r in results) + " |"
+
     return ["", "## Survey collection under load", "",
-            f"`bench/surveys_load.py`: a real `cxlens serve` ({r['server_threads']} threads) on a demo workspace, "
-            f"locust ({r['client']}, {r['locust_processes']} processes, {r['users']} users, no think time) posting "
-            f"widget answers to `POST /s/SLUG/collect` for {r['seconds']} s, on {r['cores']} cores shared with "
-            f"locust (load average {r['load_before']} before, {r['load_after']} after); lean collection route "
-            f"{r['fastpath']}. Baseline: one `import_data` per response (the earlier synchronous completion), in the "
-            f"same run.", "",
-            "| measure | value |", "|---|---|",
-            f"| sustained responses/s | {r['rps']:.0f} |",
-            f"| baseline (one import per response)/s | {r['baseline_sync_per_s']} |",
-            f"| ratio | {r['ratio']}× |",
-            f"| latency p50 / p99 | {r['p50_ms']:.0f} ms / {r['p99_ms']:.0f} ms |",
-            f"| errors | {r['failures']} |",
-            f"| acknowledged / in the warehouse / lost | {r['acknowledged']} / {r['warehouse_rows']} / {r['lost']} |",
-            f"| warehouse caught up after the load | {r['catch_up_s']} s (backlog {r['backlog_at_stop']}) |",
-            f"| server CPU per response | {r['server_cpu_ms_per_response']} ms |",
-            f"| server peak memory (RSS) | {r['server_peak_rss_mb']} MB |", ""]
+            f"`bench/surveys_load.py`: a real `cxlens serve` ({r0['server_threads']} waitress threads) on a demo "
+            f"workspace, locust ({r0['client']}, {r0['locust_processes']} processes, {r0['users']} users, no think "
+            f"time) posting widget answers to `POST /s/SLUG/collect` for {r0['seconds']} s per route, on "
+            f"{r0['cores']} cores shared with locust; the routes one after the other in one run, each on a fresh "
+            f"workspace; lean collection route {r0['fastpath']}. Baseline: one `import_data` per response (the "
+            f"earlier synchronous completion), in the same run: {baseline} responses/s.", "",
+            "| measure | " + " | ".join(names[str(r["route"])] for r in results) + " |",
+            "|---|" + "---|" * len(results),
+            row("sustained responses/s", lambda r: f"**{r['rps']:.0f}**"),
+            row("ratio to the baseline", lambda r: f"{r['rps'] / baseline:.1f}x" if baseline else "-"),
+            row("latency p50 / p99", lambda r: f"{r['p50_ms']:.0f} / {r['p99_ms']:.0f} ms"),
+            row("errors", lambda r: str(r["failures"])),
+            row("acknowledged / in the warehouse / lost",
+                lambda r: f"{r['acknowledged']} / {r['warehouse_rows']} / {r['lost']}"),
+            row("warehouse caught up after the load",
+                lambda r: f"{r['catch_up_s']} s (backlog {r['backlog_at_stop']})"),
+            row("server CPU per response (all its processes)", lambda r: f"{r['server_cpu_ms_per_response']} ms"),
+            row("of which the server process (flush to the warehouse)",
+                lambda r: f"{1000 * float(r['server_process_cpu_s']) / max(1, int(r['requests'])):.2f} ms"),
+            row("locust CPU per response",
+                lambda r: f"{1000 * float(r['locust_cpu_s']) / max(1, int(r['requests'])):.2f} ms"),
+            row("load average before / after", lambda r: f"{r['load_before']} / {r['load_after']}"),
+            row("collector processes x threads",
+                lambda r: f"{r['collect_workers']} x {r['collect_threads']}" if r["route"] == "collector" else "-"),
+            ""]
 
 
 def _locust_stats(prefix: Path) -> dict[str, float]:
@@ -195,7 +234,8 @@ def _acked(pattern: Path) -> set[str]:
 
 
 def run(seconds: int, users: int, customers: int, threads: int, baseline_seconds: float = 10,
-        processes: int = 2) -> dict[str, object]:
+        processes: int = 2, route: str = "collector", collect_workers: int = 1,
+        collect_threads: int = 16) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="cxlens-surveys-load-"))
     root = tmp / "ws"
     key = prepare(root, customers)
@@ -203,24 +243,33 @@ def run(seconds: int, users: int, customers: int, threads: int, baseline_seconds
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "CXLENS_SECURE_COOKIES": "false", "CXLENS_SURVEY_LIMITS": "address=0,key=0,token=0"}
     log = (tmp / "server.log").open("w")
-    server = subprocess.Popen([*_cxlens(), "serve", "--port", str(port), "--threads", str(threads), "-w", str(root)],
-                              stdout=log, stderr=subprocess.STDOUT, env=env)
+    command = [*_cxlens(), "serve", "--port", str(port), "--threads", str(threads), "-w", str(root)]
+    target = url
+    if route == "collector":
+        collect_port = _free_port()
+        command += ["--collect-port", str(collect_port), "--collect-workers", str(collect_workers),
+                    "--collect-threads", str(collect_threads)]
+        target = f"http://127.0.0.1:{collect_port}"
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         _wait_ready(url, server)
+        _wait_ready(target, server)
         acked_file = tmp / "acked.txt"
         locust_env = {**env, "CXLENS_BENCH_ROLE": "locust", "CXLENS_BENCH_KEY": key,
                       "CXLENS_BENCH_ACKED": str(acked_file)}
         locust = Path(sys.executable).with_name("locust")
-        server_cpu = _cpu_seconds(server.pid)
+        server_cpu_before = _tree_cpu(server.pid)
         load_before = round(os.getloadavg()[0], 2)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run([str(locust), "-f", str(Path(__file__).resolve()), "--headless", "-u", str(users),
                         "-r", str(users), "-t", f"{seconds}s",
                         *(["--processes", str(processes)] if processes > 1 else []),
-                        "--host", url, "--csv", str(tmp / "locust"),
+                        "--host", target, "--csv", str(tmp / "locust"),
                         "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"],
                        env=locust_env, check=True, cwd=tmp, stdout=subprocess.DEVNULL)
-        server_cpu = _cpu_seconds(server.pid) - server_cpu
+        server_cpu_after = _tree_cpu(server.pid)
+        server_cpu = sum(v - server_cpu_before.get(p, 0.0) for p, v in server_cpu_after.items())
+        main_cpu = server_cpu_after[server.pid] - server_cpu_before[server.pid]
         load_after = round(os.getloadavg()[0], 2)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         locust_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
@@ -246,12 +295,15 @@ def run(seconds: int, users: int, customers: int, threads: int, baseline_seconds
         stored = set(t.filter(t.survey_id == SLUG).select("response_id").execute()["response_id"])
         baseline = sync_baseline(ws, baseline_seconds)
     POOL.close()
-    return {"seconds": seconds, "users": users, "server_threads": threads, "cores": os.cpu_count(),
+    return {"route": route, "collect_workers": collect_workers if route == "collector" else None,
+            "collect_threads": collect_threads if route == "collector" else None,
+            "seconds": seconds, "users": users, "server_threads": threads, "cores": os.cpu_count(),
             "client": "FastHttpUser", "locust_processes": processes,
             "fastpath": "on" if fastpath.enabled() else "off", "load_before": load_before, "load_after": load_after,
             **stats, "acknowledged": len(acked), "warehouse_rows": len(stored), "lost": len(acked - stored),
             "backlog_at_stop": backlog, "catch_up_s": round(catch_up, 2),
-            "final_flush": final.to_dict(), "server_cpu_s": round(server_cpu, 1), "locust_cpu_s": round(locust_cpu, 1),
+            "final_flush": final.to_dict(), "server_cpu_s": round(server_cpu, 1),
+            "server_process_cpu_s": round(main_cpu, 1), "locust_cpu_s": round(locust_cpu, 1),
             "server_cpu_ms_per_response": round(1000 * server_cpu / max(1, stats["requests"]), 2),
             "server_peak_rss_mb": peak_rss, "baseline_sync_per_s": baseline,
             "ratio": round(stats["rps"] / baseline, 1) if baseline else None,
@@ -260,9 +312,13 @@ def run(seconds: int, users: int, customers: int, threads: int, baseline_seconds
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--route", choices=("both", "collector", "server"), default="both",
+                        help="where locust sends the answers (both: the collector, then the server's own port)")
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--threads", type=int, default=64, help="waitress threads of cxlens serve (64)")
+    parser.add_argument("--collect-workers", type=int, default=1, help="collector processes (1)")
+    parser.add_argument("--collect-threads", type=int, default=16, help="threads per collector process (16)")
     parser.add_argument("--locust-processes", type=int, default=2,
                         help="locust processes generating the load (2; one cannot keep up past ~800/s)")
     parser.add_argument("--customers", type=int, default=300, help="size of the demo workspace")
@@ -272,21 +328,37 @@ def main() -> None:
     parser.add_argument("--markdown", type=Path, help="also write BENCHMARKS.md rows here")
     parser.add_argument("--keep", action="store_true", help="keep the workspace and logs (path in the output)")
     args = parser.parse_args()
-    result = run(args.seconds, args.users, args.customers, args.threads, args.baseline_seconds,
-                 args.locust_processes)
-    if not args.keep:
-        shutil.rmtree(Path(str(result.pop("workspace"))).parent, ignore_errors=True)
-    text = json.dumps(result, indent=2)
+    if args.route == "both":  # one process per route: a process configures the web app for one workspace
+        results = []
+        for route, baseline_s in (("collector", 0), ("server", args.baseline_seconds)):
+            out = Path(tempfile.mkstemp(suffix=".json")[1])
+            subprocess.run([sys.executable, __file__, "--route", route, "--seconds", str(args.seconds),
+                            "--users", str(args.users), "--threads", str(args.threads),
+                            "--collect-workers", str(args.collect_workers), "--collect-threads",
+                            str(args.collect_threads), "--locust-processes", str(args.locust_processes),
+                            "--customers", str(args.customers), "--baseline-seconds", str(baseline_s),
+                            "--out", str(out), *(["--keep"] if args.keep else [])], check=True)
+            results += json.loads(out.read_text(encoding="utf-8"))
+            out.unlink()
+    else:
+        result = run(args.seconds, args.users, args.customers, args.threads, args.baseline_seconds,
+                     args.locust_processes, args.route, args.collect_workers, args.collect_threads)
+        if not args.keep:
+            shutil.rmtree(Path(str(result.pop("workspace"))).parent, ignore_errors=True)
+        results = [result]
+    baseline = float(results[-1]["baseline_sync_per_s"] or 0)
+    text = json.dumps(results, indent=2)
     print(text)
-    print(f"\nsurveys collect: {result['rps']:.0f} responses/s sustained over {args.seconds} s "
-          f"({args.users} users), p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
-          f"errors {result['failures']}, lost {result['lost']}; locust {result['client']} x "
-          f"{result['locust_processes']} processes, lean route {result['fastpath']}, load average "
-          f"{result['load_before']} -> {result['load_after']}")
+    for result in results:
+        print(f"\nsurveys collect ({result['route']}): {result['rps']:.0f} responses/s sustained over "
+              f"{args.seconds} s ({args.users} users), p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
+              f"errors {result['failures']}, lost {result['lost']}; locust {result['client']} x "
+              f"{result['locust_processes']} processes, lean route {result['fastpath']}, load average "
+              f"{result['load_before']} -> {result['load_after']}")
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     if args.markdown:
-        args.markdown.write_text("\n".join(render(result)), encoding="utf-8")
+        args.markdown.write_text("\n".join(render(results, baseline)), encoding="utf-8")
 
 
 if __name__ == "__main__":

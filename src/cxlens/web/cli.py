@@ -1,4 +1,4 @@
-"""``cxlens serve``, ``cxlens users``, ``cxlens projects`` and ``cxlens apikeys``.
+"""``cxlens serve``, ``cxlens collect``, ``cxlens users``, ``cxlens projects`` and ``cxlens apikeys``.
 
 Registered in the main command by ``cxlens.cli``; Django is configured only when one of these
 commands runs.
@@ -26,6 +26,12 @@ def _require_web() -> None:
         raise MissingDependencyError(
             "The web app needs its optional dependencies. Install them with: pip install 'cxlens[web]'"
         )
+
+
+def _require_granian() -> None:
+    if importlib.util.find_spec("granian") is None:
+        raise MissingDependencyError("The survey collection endpoint runs on granian. Install it with: "
+                                     "pip install 'cxlens[web]'")
 
 
 def _app(workspace: Path | None) -> Path:
@@ -62,8 +68,16 @@ def _check_fields(instance: Any, fields: tuple[str, ...]) -> None:
 @click.option("--threads", type=click.IntRange(1, 64), default=32, show_default=True,
               help="Worker threads (survey answers arriving together share one commit, so more threads "
                    "collect faster).")
+@click.option("--collect-port", type=click.IntRange(1, 65535), default=None,
+              help="Also answer the survey widget (/s/widget.js, /s/SLUG/collect) on this port, in processes of "
+                   "their own (see 'cxlens collect'); widget snippets then point there.")
+@click.option("--collect-workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes answering the widget (with --collect-port).")
+@click.option("--collect-threads", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Threads per widget process (with --collect-port).")
 @workspace_option
-def serve(host: str, port: int, threads: int, workspace: Path | None) -> None:
+def serve(host: str, port: int, threads: int, collect_port: int | None, collect_workers: int,
+          collect_threads: int, workspace: Path | None) -> None:
     """Serve the workspace's dashboards and REST API (Ctrl+C stops).
 
     Settings come from environment variables (CXLENS_SECRET_KEY, CXLENS_ALLOWED_HOSTS,
@@ -71,11 +85,41 @@ def serve(host: str, port: int, threads: int, workspace: Path | None) -> None:
     """
     def run() -> None:
         _require_web()
+        from cxlens.web.collector import CollectOptions
         from cxlens.web.server import ServeOptions
         from cxlens.web.server import serve as run_server
 
+        if collect_port is not None:
+            _require_granian()
         path = ws_module.resolve_path(workspace)
-        run_server(ServeOptions(path, host, port, threads), echo=click.echo)
+        collect = None if collect_port is None else CollectOptions(path, host, collect_port, collect_workers,
+                                                                   collect_threads)
+        run_server(ServeOptions(path, host, port, threads, collect), echo=click.echo)
+    _run(run)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True, help="TCP port.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes (rate limits are counted per process).")
+@click.option("--threads", type=click.IntRange(1, 256), default=16, show_default=True, help="Threads per process.")
+@workspace_option
+def collect(host: str, port: int, workers: int, threads: int, workspace: Path | None) -> None:
+    """Answer the survey widget only (/s/widget.js, /s/SLUG/collect, /healthz), on processes of its own.
+
+    Answers are committed to the app database; a running 'cxlens serve' (or 'cxlens jobs run
+    surveys-flush') moves them to the warehouse. Set CXLENS_COLLECT_URL on the server to this
+    endpoint's public address so widget snippets point here.
+    """
+    def run() -> None:
+        _require_web()
+        _require_granian()
+        from cxlens.web.collector import CollectOptions
+        from cxlens.web.collector import run as run_collector
+
+        run_collector(CollectOptions(ws_module.resolve_path(workspace), host, port, workers, threads),
+                      echo=click.echo)
     _run(run)
 
 
@@ -370,4 +414,4 @@ def jobs_run(names: tuple[str, ...], now_text: str | None, fmt: str, workspace: 
 
 
 #: The commands cxlens.cli registers: main.add_command(cmd) for each.
-COMMANDS = (serve, users, projects, apikeys, jobs)
+COMMANDS = (serve, collect, users, projects, apikeys, jobs)

@@ -73,6 +73,9 @@ class WebConfig:
     public_url: str | None = None
     api_rate: tuple[int, int] | None = DEFAULT_API_RATE
     survey_limits: str | None = None
+    collect_url: str | None = None
+    # The URL patterns served: the whole app, or only the survey collection routes (cxlens collect).
+    urlconf: str = "cxlens.web.urls"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -92,6 +95,7 @@ def load_config(workspace: Path, *, host: str = "127.0.0.1", env: dict[str, str]
         lockout=timedelta(minutes=_int(env.get("CXLENS_LOCKOUT_MINUTES"), "CXLENS_LOCKOUT_MINUTES", 15)),
         email=email_settings(env.get("CXLENS_SMTP_URL"), env.get("CXLENS_MAIL_FROM")),
         public_url=_public_url(env.get("CXLENS_PUBLIC_URL")),
+        collect_url=_public_url(env.get("CXLENS_COLLECT_URL"), "CXLENS_COLLECT_URL"),
         api_rate=api_rate(env.get("CXLENS_API_RATE")),
         survey_limits=_survey_limits(env.get("CXLENS_SURVEY_LIMITS")),
     )
@@ -155,12 +159,12 @@ def _survey_limits(value: str | None) -> str | None:
     return value
 
 
-def _public_url(value: str | None) -> str | None:
+def _public_url(value: str | None, name: str = "CXLENS_PUBLIC_URL") -> str | None:
     if not value or not value.strip():
         return None
     parsed = urlparse(value.strip())
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-        raise CxlensInputError(f"CXLENS_PUBLIC_URL must be an http(s) address such as https://cx.example.com. "
+        raise CxlensInputError(f"{name} must be an http(s) address such as https://cx.example.com. "
                                f"Got {value!r} instead.")
     return value.strip().rstrip("/")
 
@@ -343,7 +347,7 @@ def django_settings(config: WebConfig) -> dict[str, Any]:
         "DEBUG": config.debug,
         "SECRET_KEY": config.secret_key,
         "ALLOWED_HOSTS": list(config.allowed_hosts),
-        "ROOT_URLCONF": "cxlens.web.urls",
+        "ROOT_URLCONF": config.urlconf,
         "INSTALLED_APPS": [
             "django.contrib.admin",
             "django.contrib.auth",
@@ -424,6 +428,7 @@ def django_settings(config: WebConfig) -> dict[str, Any]:
         "CXLENS_API_RATE": config.api_rate,
         "CXLENS_SURVEY_LIMITS": config.survey_limits,
         "CXLENS_PUBLIC_URL": config.public_url,
+        "CXLENS_COLLECT_URL": config.collect_url,
         **config.email,
         # API batches are JSON bodies; files sent by 'cxlens import' are streamed to disk.
         "DATA_UPLOAD_MAX_MEMORY_SIZE": 64 * 2**20,

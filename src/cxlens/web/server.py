@@ -20,6 +20,7 @@ from typing import Any
 from cxlens import workspace as ws_module
 from cxlens.errors import WorkspaceError
 from cxlens.web.client import SERVER_FILE
+from cxlens.web.collector import CollectOptions
 
 LOCAL_KEY_NAME = "cxlens command line (local)"
 
@@ -30,6 +31,7 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8000
     threads: int = 32
+    collect: CollectOptions | None = None  # a collector beside the server (cxlens serve --collect-port)
 
 
 def prepare(workspace: Path, host: str) -> Any:
@@ -76,6 +78,8 @@ def serve(options: ServeOptions, echo: Callable[[str], None] = print) -> None:
     with POOL.use(project) as ws:
         ws.warehouse  # take the warehouse now: this process owns it while it runs  # noqa: B018
     try:
+        if options.collect is not None:
+            _check_port(options.collect.host, options.collect.port)
         server = _listen(fastpath.wrap(get_wsgi_application()), options)
     except BaseException:
         POOL.close()
@@ -91,15 +95,23 @@ def serve(options: ServeOptions, echo: Callable[[str], None] = print) -> None:
     if not get_user_model().objects.exists():
         echo(f"No accounts yet: create the first admin with: cxlens users create NAME --role admin --superuser "
              f"-w {workspace}")
-    from cxlens.web import jobs, mail
+    from cxlens.web import collector, jobs, mail
 
     mail.set_served_url(url)
-    jobs.start_worker()
+    child = None
     try:
+        if options.collect is not None:
+            child = collector.start(options.collect, echo)
+            collector.set_served_url(child.options.url())
+            echo(f"Survey widget answers are collected at {child.options.url()}/s/SLUG/collect "
+                 f"({child.options.workers} process(es)).")
+        jobs.start_worker()
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        if child is not None:
+            child.stop()
         jobs.stop_worker()
         for info in files:
             info.unlink(missing_ok=True)

@@ -22,7 +22,7 @@ from django.db.models.signals import post_save
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from cxlens.errors import CxlensError, CxlensInputError
 from cxlens.web.api import error_response
@@ -42,7 +42,7 @@ def _script() -> bytes:
     return SCRIPT.read_bytes()
 
 
-@require_http_methods(["GET"])
+@require_safe
 def widget_js(request: HttpRequest) -> HttpResponse:
     """The widget script (vanilla JavaScript, served by this server: no CDN)."""
     response = HttpResponse(_script(), content_type="text/javascript; charset=utf-8")
