@@ -29,6 +29,7 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
+from django.utils.html import escape, format_html
 
 from cxlens.errors import CxlensError, CxlensInputError
 from cxlens.loop.rules import parse_condition
@@ -45,8 +46,8 @@ from cxlens.web.distribution.models import (
 )
 from cxlens.web.models import Project
 from cxlens.web.projects import POOL
-from cxlens.web.surveys import links
-from cxlens.web.surveys.models import Response, Status, Survey
+from cxlens.web.surveys import i18n, links
+from cxlens.web.surveys.models import Response, Status, Survey, SurveyVersion
 
 CHANNELS = ("email",)
 EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
@@ -267,7 +268,8 @@ def invite(survey: Survey, *, customer_id: str, email: str, now: datetime, chann
             inv = Invitation.objects.create(**fields, status=InvitationStatus.SUPPRESSED, status_reason=problem)
             return InviteResult("suppressed", problem, inv)
         expires_at = send_at + timedelta(days=policy.link_days)
-        token = links.make_token(survey.slug, _hidden(survey, customer_id, context), expires_at)
+        # The link remembers the language too, for when it is opened without its '&lang='.
+        token = links.make_token(survey.slug, _hidden(survey, customer_id, context), expires_at, lang[:20])
         nonce = links.read_token(token, survey.slug, now).nonce
         inv = Invitation.objects.create(**fields, status=InvitationStatus.QUEUED, token=token, nonce=nonce,
                                         expires_at=expires_at)
@@ -311,10 +313,10 @@ class UnsubscribeLink:
 
 
 class UnsubscribeError(CxlensError):
-    """An unsubscribe link that cannot be used; ``reason`` is tampered or expired."""
+    """An unsubscribe link that cannot be used; ``reason`` is tampered or expired (``when``: the expiry)."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        self.reason = reason
+    def __init__(self, reason: str, message: str, when: datetime | None = None) -> None:
+        self.reason, self.when = reason, when
         super().__init__(message)
 
 
@@ -328,7 +330,8 @@ def read_unsubscribe_token(token: str, now: datetime) -> UnsubscribeLink:
                                            "you received it, or reply to the e-mail to be removed.") from None
     if now >= link.expires_at:
         raise UnsubscribeError("expired", f"This unsubscribe link expired on {link.expires_at:%Y-%m-%d}. Please "
-                                          "use the link in a more recent e-mail, or reply to it to be removed.")
+                                          "use the link in a more recent e-mail, or reply to it to be removed.",
+                               link.expires_at)
     return link
 
 
@@ -365,29 +368,62 @@ class Message:
     headers: dict[str, str]
 
 
-def survey_url(inv: Invitation, nps: int | None = None) -> str:
+def mail_language(inv: Invitation, version: SurveyVersion) -> str:
+    """The invitation e-mail's language: the invitation's among the survey's languages, else the survey's
+    default (the hosted page picks the same way, so mail and page never mix languages)."""
+    survey = inv.survey
+    return i18n.pick(i18n.languages(survey.language, version.translations), [inv.language]) or survey.language
+
+
+def survey_url(inv: Invitation, nps: int | None = None, lang: str = "") -> str:
+    """The personal link; ``lang`` opens the page in the e-mail's language, ``nps`` picks the score."""
     query = "t=" + urllib.parse.quote(inv.token, safe="")
+    if lang:
+        query += "&lang=" + urllib.parse.quote(lang, safe="")
     if nps is not None:
         query += f"&nps={nps}"
     return mail.absolute_url(f"/s/{inv.survey.slug}/?{query}")
 
 
+def unsubscribe_url(project: Project, customer_id: str, now: datetime, lang: str = "") -> str:
+    """The signed unsubscribe link (valid ``UNSUBSCRIBE_DAYS``), its page in ``lang``."""
+    token = make_unsubscribe_token(project, customer_id, now + timedelta(days=UNSUBSCRIBE_DAYS))
+    query = "?lang=" + urllib.parse.quote(lang, safe="") if lang else ""
+    return mail.absolute_url(f"/u/{token}/{query}")
+
+
 def compose(inv: Invitation, now: datetime) -> Message:
-    """The invitation's e-mail: greeting, survey title, one-click NPS links, the link, unsubscribe."""
-    survey = inv.survey
-    questions = survey.latest().questions
-    first = questions[0] if questions else None
-    nps_links = [(n, survey_url(inv, n)) for n in range(11)] if first and first["type"] == "nps" else []
-    unsubscribe_url = mail.absolute_url(
-        f"/u/{make_unsubscribe_token(inv.project, inv.customer_id, now + timedelta(days=UNSUBSCRIBE_DAYS))}/")
-    ctx = {"survey": survey, "question": first["text"] if nps_links and first else "", "nps_links": nps_links,
-           "url": survey_url(inv), "unsubscribe_url": unsubscribe_url, "expires_at": inv.expires_at,
-           "project": inv.project}
-    subject = f"{survey.title}: we would like your opinion"
-    headers = {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-               "Auto-Submitted": "auto-generated"}
-    return Message(subject, render_to_string("cxlens/distribution/invitation.txt", ctx),
+    """The invitation's e-mail in its language (:func:`mail_language`): greeting, survey title, one-click
+    NPS links, the link, unsubscribe."""
+    version = inv.survey.latest()
+    lang = mail_language(inv, version)
+    ctx = _mail_context(inv, version, lang, now)
+    headers = {"List-Unsubscribe": f"<{ctx['unsubscribe_url']}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+               "Auto-Submitted": "auto-generated", "Content-Language": lang}
+    return Message(i18n.text(lang, "mail_subject", title=ctx["title"]),
+                   render_to_string("cxlens/distribution/invitation.txt", ctx),
                    render_to_string("cxlens/distribution/invitation.html", ctx), headers)
+
+
+def _mail_context(inv: Invitation, version: SurveyVersion, lang: str, now: datetime) -> dict[str, Any]:
+    """What both parts of the invitation show, worded in ``lang`` (user texts stay plain: the HTML
+    template escapes them)."""
+    words = i18n.words(lang)
+    title = i18n.title(inv.survey.title, version.translations, lang)
+    first = next(iter(version.questions), None)
+    nps = first if first is not None and first["type"] == "nps" else None  # answered in one click from the mail
+    question = i18n.localized(nps, version.translations, lang)[0] if nps else ""
+    scores = [(n, survey_url(inv, n, lang), words["mail_score"].format(n=n)) for n in range(11)] if nps else []
+    intro = escape(words["mail_intro"])  # our words, escaped like any text, before the title goes in
+    return {
+        "lang": lang, "dir": i18n.direction(lang), "words": words, "title": title, "question": question,
+        "intro": words["mail_intro"].format(title=title),
+        "intro_html": format_html(intro, title=format_html("<strong>{}</strong>", title)),
+        "scale": words["mail_scale"].format(low=words["nps_low"], high=words["nps_high"]), "nps_links": scores,
+        "url": survey_url(inv, lang=lang), "unsubscribe_url": unsubscribe_url(inv.project, inv.customer_id, now, lang),
+        "expiry": words["mail_expiry"].format(date=f"{inv.expires_at:%Y-%m-%d}") if inv.expires_at else "",
+        "footer": words["mail_footer"].format(project=inv.project.name),
+    }
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -16,6 +16,7 @@ from cxlens.web.distribution import service, triggers
 from cxlens.web.distribution.models import Invitation, Trigger
 from cxlens.web.models import Project
 from cxlens.web.roles import Permission
+from cxlens.web.surveys import i18n
 from cxlens.web.surveys.models import Survey
 from cxlens.web.views import project_view
 
@@ -103,26 +104,39 @@ def _invitation(s: Survey, value: Any) -> Invitation:
 # ------------------------------------------------------------------------------------ unsubscribe
 
 
-def _message(request: HttpRequest, title: str, message: str, status: int, **extra: Any) -> HttpResponse:
+def _language(request: HttpRequest) -> str:
+    """The unsubscribe page's language: ``?lang=`` (the e-mail's), else the browser's, among those with words."""
+    asked = request.GET.get("lang") or ""
+    wanted = [asked if i18n.TAG.match(asked) else None, *i18n.accept_language(request.headers.get("Accept-Language"))]
+    return i18n.pick(list(i18n.UI), wanted) or "en"
+
+
+def _message(request: HttpRequest, lang: str, title: str, message: str, status: int, **extra: Any) -> HttpResponse:
     response = render(request, "cxlens/distribution/unsubscribe.html",
-                      {"title": title, "message": message, **extra}, status=status)
+                      {"title": title, "message": message, "lang": lang, "dir": i18n.direction(lang),
+                       "ui": i18n.words(lang), **extra}, status=status)
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
+    response["Content-Language"] = lang
     return response
 
 
 @csrf_exempt  # RFC 8058: the mail provider's one-click POST carries no session; the signed token is the credential
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """``/u/TOKEN/``: GET asks to confirm (mail scanners follow links), POST unsubscribes."""
-    now = utcnow()
+    """``/u/TOKEN/``: GET asks to confirm (mail scanners follow links), POST unsubscribes; in the
+    language of ``?lang=`` or the browser."""
+    now, lang = utcnow(), _language(request)
+    title = i18n.text(lang, "unsubscribe")
     try:
         link = service.read_unsubscribe_token(token, now)
     except service.UnsubscribeError as exc:
-        return _message(request, "Unsubscribe", str(exc), 410 if exc.reason == "expired" else 400)
+        when = {"date": f"{exc.when:%Y-%m-%d}"} if exc.when else {}
+        return _message(request, lang, title, i18n.text(lang, f"unsub_{exc.reason}", **when),
+                        410 if exc.reason == "expired" else 400)
     if request.method == "GET":
-        return _message(request, "Unsubscribe", f"Stop receiving survey invitations from {link.project.name}?", 200,
+        return _message(request, lang, title, i18n.text(lang, "unsub_ask", project=link.project.name), 200,
                         confirm=True)
     service.unsubscribe(link.project, link.customer_id, now)
-    return _message(request, "You are unsubscribed",
-                    f"You will receive no more survey invitations from {link.project.name}.", 200)
+    return _message(request, lang, i18n.text(lang, "unsub_done_title"),
+                    i18n.text(lang, "unsub_done", project=link.project.name), 200)

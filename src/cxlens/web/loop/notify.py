@@ -94,9 +94,11 @@ def enqueue(project: Project, event: str, payload: Mapping[str, Any], *, now: da
 
 
 def enqueue_email(project: Project, recipients: Sequence[str], subject: str, text: str, *, event: str,
-                  now: datetime, case: Case | None = None) -> Delivery:
+                  now: datetime, case: Case | None = None, language: str = "") -> Delivery:
+    """Queue a plain-text e-mail (``language``: its ``Content-Language``, for mail to customers)."""
+    payload = {"_subject": subject, "_text": text, **({"_language": language} if language else {})}
     delivery = Delivery.objects.create(project=project, case=case, kind=ChannelKind.EMAIL, event=event,
-                                       recipients=list(recipients), payload={"_subject": subject, "_text": text},
+                                       recipients=list(recipients), payload=payload,
                                        next_attempt_at=now, created_at=now)
     transaction.on_commit(_kick)
     return delivery
@@ -166,7 +168,9 @@ def retry_now(delivery: Delivery, now: datetime) -> Delivery:
 def _send(delivery: Delivery, now: datetime) -> int | None:
     if delivery.kind == ChannelKind.EMAIL:
         payload = delivery.payload
-        mail.send(delivery.recipients, str(payload.get("_subject", "")), str(payload.get("_text", "")))
+        language = str(payload.get("_language") or "")
+        mail.send(delivery.recipients, str(payload.get("_subject", "")), str(payload.get("_text", "")),
+                  headers={"Content-Language": language} if language else None)
         return None
     channel = delivery.channel
     if channel is None or not channel.url:

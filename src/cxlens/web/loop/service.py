@@ -40,6 +40,7 @@ from cxlens.web.loop.models import (
 from cxlens.web.models import Membership, Project
 from cxlens.web.projects import POOL
 from cxlens.web.roles import Role
+from cxlens.web.surveys import i18n
 
 log = logging.getLogger("cxlens.loop")
 
@@ -836,13 +837,43 @@ def acknowledge_customer(case: Case, now: datetime) -> bool:
     if problem:
         record(case, "customer", SYSTEM, now, note=f"No acknowledgement sent: {problem}.")
         return False
-    subject = f"We are looking into your feedback ({case.case_id})"
-    text = (f"Hello,\n\nthank you for your feedback. We are sorry about your experience and have opened case "
-            f"{case.case_id} for it; a member of our team will look into it and get back to you.\n\n"
-            f"Kind regards,\n{case.project.name}\n")
-    notify.enqueue_email(case.project, [address], subject, text, event="customer.acknowledgement", now=now, case=case)
+    lang = customer_language(case)
+    subject = i18n.text(lang, "ack_subject", case=case.case_id)
+    text = (f"{i18n.text(lang, 'mail_hello')}\n\n{i18n.text(lang, 'ack_body', case=case.case_id)}\n\n"
+            f"{i18n.text(lang, 'ack_regards')}\n{case.project.name}\n")
+    notify.enqueue_email(case.project, [address], subject, text, event="customer.acknowledgement", now=now, case=case,
+                         language=lang)
     record(case, "customer", SYSTEM, now, note=f"Acknowledgement queued to {address}.")
     return True
+
+
+def customer_language(case: Case) -> str:
+    """The language to write to the case's customer in: the first that customer e-mails have words
+    for (``i18n.UI``) of the contact's language, the language they answered the hosted survey behind
+    the case in, that survey's default and the follow-up survey's default; else English."""
+    from cxlens.web.distribution import service as distribution  # noqa: PLC0415
+    from cxlens.web.surveys.models import Survey  # noqa: PLC0415
+
+    contact = distribution.contact_for(case.project, case.customer_id) if case.customer_id else None
+    wanted = [contact.language if contact is not None else None, *_response_languages(case)]
+    followup = sla_settings(case.project).followup_survey
+    if followup:
+        languages = Survey.objects.filter(project=case.project, slug=followup).values_list("language", flat=True)
+        wanted.append(languages.first())
+    return i18n.pick(list(i18n.UI), wanted) or "en"
+
+
+def _response_languages(case: Case) -> list[str]:
+    """The language of the hosted response that opened ``case`` and its survey's default (none when the
+    case comes from another row; a hosted response's id is ``SLUG-PUBLICID``)."""
+    from cxlens.web.surveys.models import Response  # noqa: PLC0415
+
+    slug, _, public_id = case.source_id.rpartition("-")
+    if case.source_table != "responses" or not slug:
+        return []
+    found = Response.objects.select_related("survey").filter(survey__project=case.project, survey__slug=slug,
+                                                            public_id=public_id).first()
+    return [found.language, found.survey.language] if found is not None else []
 
 
 def _customer_address(project: Project, customer_id: str, now: datetime) -> tuple[str, str]:

@@ -46,6 +46,24 @@ UI: dict[str, dict[str, str]] = {
         "honeypot": "Leave this field empty", "optional": "(optional)", "close": "Close", "send": "Send",
         "comment": "Anything you would like to add? (optional)", "widget_thanks": "Thank you for your feedback!",
         "widget_error": "Sorry, your answer could not be sent. Please try again later.",
+        # e-mails to customers: survey invitations, the unsubscribe page, case acknowledgements
+        "mail_subject": "{title}: we would like your opinion", "mail_hello": "Hello,",
+        "mail_intro": "we would like to hear from you: \"{title}\" takes about a minute.",
+        "mail_scale": "0 = {low}, 10 = {high}", "mail_score": "{n} out of 10",
+        "mail_open": "Open the survey", "mail_or_open": "Or open the survey", "mail_colon": ": ",
+        "mail_expiry": "This link is personal and works until {date}.",
+        "mail_footer": "You receive this e-mail because you are a customer of {project}.",
+        "unsubscribe": "Unsubscribe", "mail_unsubscribe_note": "(no more survey invitations)",
+        "unsub_ask": "Stop receiving survey invitations from {project}?", "unsub_done_title": "You are unsubscribed",
+        "unsub_done": "You will receive no more survey invitations from {project}.",
+        "unsub_tampered": "This unsubscribe link is not valid. Please use the link exactly as you received it, or "
+                          "reply to the e-mail to be removed.",
+        "unsub_expired": "This unsubscribe link expired on {date}. Please use the link in a more recent e-mail, or "
+                         "reply to it to be removed.",
+        "ack_subject": "We are looking into your feedback ({case})",
+        "ack_body": "thank you for your feedback. We are sorry about your experience and have opened case {case} "
+                    "for it; a member of our team will look into it and get back to you.",
+        "ack_regards": "Kind regards,",
     },
     "de": {
         "next": "Weiter", "back": "Zurück", "submit": "Absenden", "page_of": "Seite {step} von höchstens {steps}",
@@ -78,6 +96,24 @@ UI: dict[str, dict[str, str]] = {
         "honeypot": "Dieses Feld bitte leer lassen", "optional": "(optional)", "close": "Schließen", "send": "Senden",
         "comment": "Möchten Sie noch etwas ergänzen? (optional)", "widget_thanks": "Vielen Dank für Ihr Feedback!",
         "widget_error": "Ihre Antwort konnte leider nicht gesendet werden. Bitte versuchen Sie es später erneut.",
+        "mail_subject": "{title}: Ihre Meinung ist uns wichtig", "mail_hello": "Guten Tag,",
+        "mail_intro": "wir möchten gern Ihre Meinung hören: „{title}“ dauert etwa eine Minute.",
+        "mail_scale": "0 = {low}, 10 = {high}", "mail_score": "{n} von 10",
+        "mail_open": "Umfrage öffnen", "mail_or_open": "Oder die Umfrage öffnen", "mail_colon": ": ",
+        "mail_expiry": "Dieser Link ist persönlich und gilt bis {date}.",
+        "mail_footer": "Sie erhalten diese E-Mail als Kundin oder Kunde von {project}.",
+        "unsubscribe": "Abmelden", "mail_unsubscribe_note": "(keine Umfrageeinladungen mehr)",
+        "unsub_ask": "Keine Umfrageeinladungen mehr von {project} erhalten?", "unsub_done_title": "Sie sind abgemeldet",
+        "unsub_done": "Sie erhalten keine Umfrageeinladungen mehr von {project}.",
+        "unsub_tampered": "Dieser Abmeldelink ist ungültig. Bitte verwenden Sie den Link genau so, wie Sie ihn "
+                          "erhalten haben, oder antworten Sie auf die E-Mail, um sich abzumelden.",
+        "unsub_expired": "Dieser Abmeldelink ist am {date} abgelaufen. Bitte verwenden Sie den Link aus einer "
+                         "neueren E-Mail oder antworten Sie darauf, um sich abzumelden.",
+        "ack_subject": "Wir kümmern uns um Ihr Feedback ({case})",
+        "ack_body": "vielen Dank für Ihr Feedback. Es tut uns leid, dass Sie diese Erfahrung gemacht haben. Wir haben "
+                    "dazu den Vorgang {case} angelegt; jemand aus unserem Team kümmert sich darum und meldet sich "
+                    "bei Ihnen.",
+        "ack_regards": "Mit freundlichen Grüßen",
     },
     "fr": {
         "next": "Suivant", "back": "Retour", "submit": "Envoyer", "page_of": "Page {step} sur {steps} au plus",
@@ -107,6 +143,24 @@ UI: dict[str, dict[str, str]] = {
         "comment": "Souhaitez-vous ajouter quelque chose ? (facultatif)",
         "widget_thanks": "Merci pour votre avis !",
         "widget_error": "Votre réponse n’a pas pu être envoyée. Veuillez réessayer plus tard.",
+        "mail_subject": "{title} : votre avis nous intéresse", "mail_hello": "Bonjour,",
+        "mail_intro": "nous aimerions avoir votre avis : « {title} » ne prend qu’une minute environ.",
+        "mail_scale": "0 = {low}, 10 = {high}", "mail_score": "{n} sur 10",
+        "mail_open": "Ouvrir l’enquête", "mail_or_open": "Ou ouvrez l’enquête", "mail_colon": " : ",
+        "mail_expiry": "Ce lien est personnel et valable jusqu’au {date}.",
+        "mail_footer": "Vous recevez cet e-mail en tant que client de {project}.",
+        "unsubscribe": "Se désabonner", "mail_unsubscribe_note": "(plus aucune invitation à nos enquêtes)",
+        "unsub_ask": "Ne plus recevoir d’invitations aux enquêtes de {project} ?",
+        "unsub_done_title": "Désabonnement confirmé",
+        "unsub_done": "Vous ne recevrez plus d’invitations aux enquêtes de {project}.",
+        "unsub_tampered": "Ce lien de désabonnement n’est pas valide. Utilisez le lien exactement tel que vous "
+                          "l’avez reçu, ou répondez à l’e-mail pour être retiré de la liste.",
+        "unsub_expired": "Ce lien de désabonnement a expiré le {date}. Utilisez le lien d’un e-mail plus récent, ou "
+                         "répondez-y pour être retiré de la liste.",
+        "ack_subject": "Nous examinons votre avis ({case})",
+        "ack_body": "merci pour votre avis. Nous sommes désolés de ce qui s’est passé et avons ouvert le dossier "
+                    "{case} ; un membre de notre équipe va l’examiner et reviendra vers vous.",
+        "ack_regards": "Cordialement,",
     },
     "es": {
         "next": "Siguiente", "back": "Atrás", "submit": "Enviar", "page_of": "Página {step} de {steps} como máximo",
@@ -134,6 +188,24 @@ UI: dict[str, dict[str, str]] = {
         "honeypot": "Deje este campo vacío", "optional": "(opcional)", "close": "Cerrar", "send": "Enviar",
         "comment": "¿Algo más que quiera añadir? (opcional)", "widget_thanks": "¡Gracias por su opinión!",
         "widget_error": "No se pudo enviar su respuesta. Inténtelo de nuevo más tarde.",
+        "mail_subject": "{title}: nos gustaría conocer su opinión", "mail_hello": "Hola:",
+        "mail_intro": "Nos gustaría conocer su opinión: «{title}» le llevará alrededor de un minuto.",
+        "mail_scale": "0 = {low}, 10 = {high}", "mail_score": "{n} de 10",
+        "mail_open": "Abrir la encuesta", "mail_or_open": "O abra la encuesta", "mail_colon": ": ",
+        "mail_expiry": "Este enlace es personal y es válido hasta el {date}.",
+        "mail_footer": "Recibe este correo porque es cliente de {project}.",
+        "unsubscribe": "Darse de baja", "mail_unsubscribe_note": "(no recibir más invitaciones a encuestas)",
+        "unsub_ask": "¿Dejar de recibir invitaciones a encuestas de {project}?",
+        "unsub_done_title": "Se ha dado de baja",
+        "unsub_done": "Ya no recibirá invitaciones a encuestas de {project}.",
+        "unsub_tampered": "Este enlace para darse de baja no es válido. Use el enlace exactamente como lo recibió o "
+                          "responda al correo para que lo quitemos de la lista.",
+        "unsub_expired": "Este enlace para darse de baja caducó el {date}. Use el enlace de un correo más reciente o "
+                         "responda a él para que lo quitemos de la lista.",
+        "ack_subject": "Estamos revisando su opinión ({case})",
+        "ack_body": "Gracias por su opinión. Lamentamos lo ocurrido y hemos abierto el caso {case}; una persona de "
+                    "nuestro equipo lo revisará y se pondrá en contacto con usted.",
+        "ack_regards": "Atentamente,",
     },
     "ar": {
         "next": "التالي", "back": "السابق", "submit": "إرسال", "page_of": "الصفحة {step} من {steps} كحد أقصى",
@@ -158,6 +230,23 @@ UI: dict[str, dict[str, str]] = {
         "honeypot": "اترك هذا الحقل فارغًا", "optional": "(اختياري)", "close": "إغلاق", "send": "إرسال",
         "comment": "هل تود إضافة شيء؟ (اختياري)", "widget_thanks": "شكرًا لك على ملاحظاتك!",
         "widget_error": "تعذّر إرسال إجابتك. يرجى المحاولة لاحقًا.",
+        "mail_subject": "{title}: نود معرفة رأيك", "mail_hello": "مرحبًا،",
+        "mail_intro": "نود معرفة رأيك: يستغرق «{title}» نحو دقيقة واحدة.",
+        "mail_scale": "0 = {low}، 10 = {high}", "mail_score": "{n} من 10",
+        "mail_open": "افتح الاستبيان", "mail_or_open": "أو افتح الاستبيان", "mail_colon": ": ",
+        "mail_expiry": "هذا الرابط شخصي وصالح حتى {date}.",
+        "mail_footer": "تصلك هذه الرسالة لأنك من عملاء {project}.",
+        "unsubscribe": "إلغاء الاشتراك", "mail_unsubscribe_note": "(لن تصلك دعوات الاستبيانات بعد الآن)",
+        "unsub_ask": "هل تريد التوقف عن تلقي دعوات الاستبيانات من {project}؟", "unsub_done_title": "تم إلغاء اشتراكك",
+        "unsub_done": "لن تصلك بعد الآن دعوات استبيانات من {project}.",
+        "unsub_tampered": "رابط إلغاء الاشتراك هذا غير صالح. يرجى استخدام الرابط كما وصلك تمامًا، أو الرد على "
+                          "الرسالة لإزالتك من القائمة.",
+        "unsub_expired": "انتهت صلاحية رابط إلغاء الاشتراك هذا في {date}. يرجى استخدام الرابط الموجود في رسالة "
+                         "أحدث، أو الرد عليها لإزالتك من القائمة.",
+        "ack_subject": "نحن نراجع ملاحظاتك ({case})",
+        "ack_body": "شكرًا لك على ملاحظاتك. نأسف لما واجهته، وقد فتحنا الحالة {case} بخصوص ذلك؛ سيتابعها أحد "
+                    "أعضاء فريقنا ويعود إليك.",
+        "ack_regards": "مع أطيب التحيات،",
     },
 }
 
