@@ -194,6 +194,45 @@ def test_key_state_and_validation(app: WebApp) -> None:
     assert _post(app, "w-draft", {"key": draft_key, "answers": {"nps": 9}}, origin=None).status_code == 410
 
 
+@pytest.mark.parametrize(("template", "qid", "low", "high", "words", "column", "comment"), [
+    ("post_ticket_csat", "csat", 1, 5, ("Very dissatisfied", "Very satisfied"), "csat", None),
+    ("return_ces", "ces", 1, 7, ("Very difficult", "Very easy"), "ces", "comment"),
+    ("onboarding_checkin", "rating", 1, 5, ("Poor", "Excellent"), None, None),
+])
+def test_the_widget_asks_any_scale_question(app: WebApp, template: str, qid: str, low: int, high: int,
+                                            words: tuple[str, str], column: str | None, comment: str | None) -> None:
+    slug = f"w-scale-{qid}"
+    s = _live(app, slug, template=template)
+    asked = app.client().get(f"/s/{slug}/collect?key={s.public_key}&lang=de,en", HTTP_ORIGIN=ORIGIN)
+    assert asked.status_code == 200
+    prompt = json.loads(asked.content)
+    assert prompt["question"]["id"] == qid and (prompt["question"]["min"], prompt["question"]["max"]) == (low, high)
+    assert prompt["language"] == "en" and (prompt["question"]["low"], prompt["question"]["high"]) == words
+    # The comment box: the template's first open question without a condition, if any.
+    assert (prompt["comment"] or {}).get("id") == comment
+    assert _post(app, slug, {"key": s.public_key, "answers": {qid: high + 1}}).status_code == 400
+    assert _post(app, slug, {"key": s.public_key, "answers": {qid: low - 1}}).status_code == 400
+    answers = {qid: high, **({comment: "Fine"} if comment else {})}
+    ok = _post(app, slug, {"key": s.public_key, "answers": answers, "customer_id": "SC-1"})
+    assert ok.status_code == 201, ok.content
+    _flush(app)
+    [row] = _rows(app, slug)
+    assert row["comment"] == ("Fine" if comment else None) and row["customer_id"] == "SC-1"
+    assert json.loads(row["answers"])["answers"][qid] == high
+    if column:
+        assert row[column] == high  # the metric's own column: counted by cxlens metrics csat|ces
+
+
+def test_a_survey_without_a_scale_question_has_no_widget(app: WebApp) -> None:
+    s = _live(app, "w-no-scale")
+    from cxlens.web.surveys import service
+
+    service.save_questions(s, [{"id": "say", "type": "text", "required": True, "text": "Anything to tell us?"}])
+    r = app.client().get(f"/s/w-no-scale/collect?key={s.public_key}", HTTP_ORIGIN=ORIGIN)
+    assert r.status_code == 409 and _error(r)["code"] == "no_widget_question"
+    assert "scale question (NPS, CSAT, CES or rating)" in _error(r)["message"]
+
+
 def test_new_key_and_origins_in_the_builder(app: WebApp) -> None:
     s = _live(app, "w-builder")
     c = app.client("ana")

@@ -382,11 +382,12 @@ def _row(version: tuple[str, str | None, SurveyVersion], public_id: str, answers
 
 
 def widget_question(version: SurveyVersion) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The widget's prompt (the first NPS or CSAT question) and its optional comment question
-    (the first open-text question without a condition)."""
-    prompt = next((q for q in version.questions if q["type"] in {"nps", "csat"}), None)
+    """The widget's prompt (the first scale question: NPS, CSAT, CES or rating) and its optional
+    comment question (the first open-text question without a condition)."""
+    prompt = next((q for q in version.questions if q["type"] in logic.SCALED), None)
     if prompt is None:
-        raise SurveyError("The widget asks an NPS or CSAT question; this survey has none.")
+        raise SurveyError("The widget asks a scale question (NPS, CSAT, CES or rating); this survey has none. "
+                          "Add one in the builder.")
     comment = next((q for q in version.questions if q["type"] == "text" and not q.get("show_if")), None)
     return prompt, comment
 

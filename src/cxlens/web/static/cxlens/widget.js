@@ -1,4 +1,4 @@
-/* cxlens survey widget: an NPS or CSAT prompt for any web site, no framework, no cookies.
+/* cxlens survey widget: one scale question (NPS, CSAT, CES or rating) on any web site; no framework, no cookies.
  *
  * <script src="https://cx.example.com/s/widget.js" data-survey="SLUG" data-key="PUBLIC_KEY"
  *         data-customer-id="C1" async></script>
