@@ -274,6 +274,65 @@ def test_survey_answered_on_its_hosted_page(app: App) -> None:
     assert status == 200 and nps["rows"][0]["n"] == 1, nps
 
 
+def test_two_collector_processes_on_postgresql(app: App) -> None:
+    """``cxlens collect --workers 2`` beside the server, both on the PostgreSQL app database: every
+    acknowledged widget answer is stored once and reaches the warehouse through the server's flush."""
+    import secrets
+    import threading
+
+    [(key,)] = app.sql("SELECT public_key FROM cxsurveys_survey WHERE slug = 'pg-loyalty'")
+    port = free_port()
+    log_path = app.root / "collector.log"
+    with log_path.open("w") as log:
+        collector = subprocess.Popen([*web_command(), "collect", "--port", str(port), "--workers", "2", "--threads",
+                                      "8", "-w", str(app.root)], stdout=log, stderr=subprocess.STDOUT, env=app.env)
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if collector.poll() is not None:
+            pytest.fail(f"cxlens collect exited: {log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=10) as resp:
+                return resp.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for("the collector to answer /healthz", ready, timeout=90)
+        ids = [secrets.token_hex(16) for _ in range(200)]
+        statuses: list[int] = []
+
+        def score(answer_id: str) -> int:  # 7 to 10: no detractor, so the loop rule of the test above stays quiet
+            return 7 + int(answer_id[:2], 16) % 4
+
+        def post(chunk: list[str]) -> None:
+            for answer_id in chunk:
+                body = json.dumps({"key": key, "id": answer_id, "answers": {"nps": score(answer_id)},
+                                   "customer_id": "P2"}).encode()
+                req = urllib.request.Request(f"{url}/s/pg-loyalty/collect", data=body, method="POST",
+                                             headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(req, timeout=60) as resp:
+                    statuses.append(resp.status)
+
+        threads = [threading.Thread(target=post, args=(ids[i::16],)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert statuses == [201] * 200
+    finally:
+        collector.terminate()
+        collector.wait(timeout=60)
+    assert "cxlens collection stopped." in log_path.read_text()
+    stored = app.sql("SELECT public_id, (answers->>'nps')::int FROM cxsurveys_response r JOIN cxsurveys_survey s "
+                     "ON s.id = r.survey_id WHERE s.slug = 'pg-loyalty' AND r.hidden->>'customer_id' = 'P2'")
+    assert sorted(stored) == sorted((i, score(i)) for i in ids)
+    wait_for("every answer in the warehouse", lambda: app.sql(
+        "SELECT count(*) FROM cxsurveys_response WHERE import_id IS NULL AND completed_at IS NOT NULL")[0][0] == 0)
+    status, nps = app.api("GET", "/api/projects/main/metrics/nps?where=survey_id=pg-loyalty")
+    assert status == 200 and nps["rows"][0]["n"] == 201, nps
+
+
 def test_data_survives_a_restart(app: App) -> None:
     before = {table: app.sql(f"SELECT count(*) FROM {table}")[0][0]  # noqa: S608 (fixed table names)
               for table in ("auth_user", "cxweb_apikey", "loop_case", "cxsurveys_response", "cxweb_feedcursor")}
