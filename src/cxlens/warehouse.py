@@ -8,6 +8,8 @@ names. Imports into the embedded DuckDB warehouse are atomic (one transaction) a
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +102,14 @@ def _connect_duckdb(path: Path, timeout: float) -> Any:
                     f"Cannot open the warehouse file {path}: {exc}. If the file is corrupt, "
                     f"restore it from a backup or re-create the workspace."
                 ) from exc
+            server = serving_process(path)
+            if server is not None:  # it holds the file for as long as it runs: waiting is pointless
+                pid, url = server
+                raise WorkspaceError(
+                    f"The warehouse {path} belongs to 'cxlens serve' (process {pid}, {url}) for as long as it "
+                    f"runs. 'cxlens import', 'cxlens metrics' and 'cxlens status' go through it; for this command "
+                    f"stop the server (Ctrl+C, or kill {pid}) and run it again, or use the web app at {url}."
+                ) from exc
             if time.monotonic() >= deadline:
                 raise WorkspaceError(
                     f"The warehouse {path} is in use by another cxlens process and was not "
@@ -107,6 +117,25 @@ def _connect_duckdb(path: Path, timeout: float) -> Any:
                     f"it) and try again; raise 'lock_timeout_seconds' to wait longer."
                 ) from exc
             time.sleep(0.2)
+
+
+def serving_process(path: Path) -> tuple[int, str] | None:
+    """(pid, URL) of the running ``cxlens serve`` of the workspace whose warehouse file is ``path``
+    (its ``app/server.json``), when it is another process that is alive; else None."""
+    try:
+        info = json.loads((path.parent / "app" / "server.json").read_text(encoding="utf-8"))
+        pid, url = int(info["pid"]), str(info["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, another user's
+        pass
+    return pid, url
 
 
 def memory_limit(value: str) -> str:

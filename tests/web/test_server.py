@@ -163,6 +163,38 @@ def test_cxlens_status_answers_through_the_server_without_waiting_for_the_lock(s
     assert shown["path"] == str(served.root) and shown["warehouse"].startswith("duckdb://")
 
 
+def test_other_commands_say_at_once_that_the_server_holds_the_warehouse(served: Served, tmp_path: Path) -> None:
+    # 'cxlens export' needs the warehouse itself: instead of waiting lock_timeout_seconds (30) for a lock the
+    # server never gives back, it names the server and what to do.
+    info = json.loads((served.root / "app" / "server.json").read_text())
+    result = subprocess.run([str(Path(sys.executable).with_name("cxlens")), "export", "customers", "--out",
+                             str(tmp_path / "c.csv"), "-w", str(served.root)], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode != 0
+    message = " ".join(result.stderr.split())
+    assert f"belongs to 'cxlens serve' (process {info['pid']}, {served.url})" in message
+    assert "stop the server" in message and f"use the web app at {served.url}" in message
+    assert not (tmp_path / "c.csv").exists()
+
+
+def test_serving_process_reads_only_a_live_other_server(served: Served, tmp_path: Path) -> None:
+    import os
+
+    from cxlens.warehouse import serving_process
+
+    (tmp_path / "app").mkdir()
+    path, info = tmp_path / "warehouse.duckdb", tmp_path / "app" / "server.json"
+    assert serving_process(path) is None  # no file
+    info.write_text("{not json")
+    assert serving_process(path) is None
+    info.write_text(json.dumps({"pid": 2**22 + 1, "url": "http://x"}))  # above Linux's largest pid: not alive
+    assert serving_process(path) is None
+    info.write_text(json.dumps({"pid": os.getpid(), "url": "http://x"}))
+    assert serving_process(path) is None  # this process is the server
+    info.write_text(json.dumps({"pid": served.process.pid, "url": served.url}))
+    assert serving_process(path) == (served.process.pid, served.url)
+
+
 def test_cxlens_import_command_goes_through_the_server(served: Served, tmp_path: Path) -> None:
     import inspect
 
