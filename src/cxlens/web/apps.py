@@ -10,4 +10,4 @@ class CxlensWebConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from cxlens.web import textjobs  # noqa: F401, PLC0415 - registers the text-incremental job
+        from cxlens.web import figures, textjobs  # noqa: F401, PLC0415 - register overview-warm, text-incremental

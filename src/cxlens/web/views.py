@@ -22,12 +22,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from cxlens.errors import CxlensError, CxlensInputError, UnknownNameError
-from cxlens.web import charts, manage, pages
+from cxlens.web import charts, figures, manage, pages
 from cxlens.web.models import Project
 from cxlens.web.projects import POOL, AccessDenied, ProjectNotFound, project_for_user, visible_projects
 from cxlens.web.roles import Permission, Role
 
-CACHE_SECONDS = 300
 TIMELINE_EVENTS = 100
 DRILL_PAGE = 50
 THEME_PAGE = 25
@@ -81,12 +80,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "cxlens/home.html", {"projects": projects})
 
 
-def _data_version(project: Project) -> int:
-    with POOL.use(project) as ws:
-        latest = ws.table("_imports").import_id.max().execute()
-    return int(latest) if latest is not None else 0
-
-
 def _explorer_key(project: Project, request: HttpRequest, version: int) -> str:
     """The cache key of an explorer figure: the project's data version, today's date (default
     ranges end today) and the query's parameters (not the output format)."""
@@ -101,12 +94,7 @@ def overview(request: HttpRequest, project: Project) -> HttpResponse:
         window = pages.Window.parse(request.GET.get("period"), request.GET.get("until"), utcnow())
     except CxlensError as exc:
         return render(request, "cxlens/error.html", {"title": "Invalid period", "message": str(exc)}, status=400)
-    key = f"overview:{project.pk}:{_data_version(project)}:{window.days}:{window.until}"
-    data = cache.get(key)
-    if data is None:
-        with POOL.use(project) as ws:
-            data = pages.overview(ws, window)
-        cache.set(key, data, CACHE_SECONDS)
+    data = figures.overview(project, window)
     def link(metric: str, period: Any) -> str | None:
         return pages.drill_link(project.slug, metric, grain="month", period=period, since=window.trend_since,
                                 until=window.until)
@@ -132,11 +120,11 @@ def explorer(request: HttpRequest, project: Project) -> HttpResponse:
             return render(request, "cxlens/explorer.html", ctx)
         try:
             query = pages.ExplorerQuery.from_params(request.GET)
-            key = _explorer_key(project, request, _data_version(project))
+            key = _explorer_key(project, request, figures.data_version(project))
             result = cache.get(key)
             if result is None:
                 result = query.run(ws, utcnow())
-                cache.set(key, result, CACHE_SECONDS)
+                cache.set(key, result, figures.CACHE_SECONDS)
         except CxlensError as exc:
             ctx["error"] = str(exc)
             return render(request, "cxlens/explorer.html", ctx, status=400)
