@@ -48,8 +48,10 @@ def overview(project: Project, window: pages.Window, *, viewed: bool = True) -> 
     data = cache.get(key)
     if data is None:
         with POOL.use(project) as ws:
-            data = pages.overview(ws, window)
-        cache.set(key, data, CACHE_SECONDS)
+            data = cache.get(key)  # computed meanwhile (e.g. by the warm-up job) while this waited
+            if data is None:
+                data = pages.overview(ws, window)
+                cache.set(key, data, CACHE_SECONDS)
     return data
 
 
