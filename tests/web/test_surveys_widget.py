@@ -104,6 +104,10 @@ def test_cors_preflight_and_origins(app: WebApp) -> None:
                                   "high": "Extremely likely",
                                   "text": "How likely are you to recommend us to a friend or colleague?"}
     assert prompt["comment"]["id"] == "reason" and prompt["language"] == "en"
+    # After each score, the open question the survey asks then: "what went wrong" to detractors.
+    went_wrong = {"id": "went_wrong", "text": "We are sorry to hear that. What went wrong?"}
+    reason = {"id": "reason", "text": "What is the main reason for your score?"}
+    assert prompt["comments"] == {**{str(n): went_wrong for n in range(7)}, **{str(n): reason for n in range(7, 11)}}
 
 
 def test_collect_stores_then_flush_writes_in_one_batch(app: WebApp) -> None:
@@ -210,6 +214,10 @@ def test_the_widget_asks_any_scale_question(app: WebApp, template: str, qid: str
     assert prompt["language"] == "en" and (prompt["question"]["low"], prompt["question"]["high"]) == words
     # The comment box: the template's first open question without a condition, if any.
     assert (prompt["comment"] or {}).get("id") == comment
+    followups = {"csat": {**dict.fromkeys(("1", "2", "3"), "improve"), "4": None, "5": None},  # csat <= 3
+                 "ces": {str(n): "comment" for n in range(1, 8)},  # its conditional question is a choice
+                 "rating": {str(n): None for n in range(1, 6)}}  # its conditional text looks at another question
+    assert {k: v and v["id"] for k, v in prompt["comments"].items()} == followups[qid]
     assert _post(app, slug, {"key": s.public_key, "answers": {qid: high + 1}}).status_code == 400
     assert _post(app, slug, {"key": s.public_key, "answers": {qid: low - 1}}).status_code == 400
     answers = {qid: high, **({comment: "Fine"} if comment else {})}
@@ -470,12 +478,17 @@ def test_widget_on_another_origin_in_chromium(browser: Any, served: Served, othe
     box = page.wait_for_selector(f"#cxw-{slug}", timeout=30_000)
     assert box.get_attribute("role") == "dialog"
     assert page.inner_text(f"#cxw-q-{slug}") == "How likely are you to recommend us to a friend or colleague?"
+    # No open question before a score; after a low one the survey's "what went wrong".
+    assert page.is_hidden(f"#cxw-c-{slug}")
+    page.click(f"#cxw-{slug} [data-score='2']")
+    assert page.inner_text(f"#cxw-cb-{slug} label") == "We are sorry to hear that. What went wrong? (optional)"
     # Keyboard only: focus the first score, move with the arrow keys, send with Enter.
     page.focus(f"#cxw-{slug} [data-score='0']")
     for _ in range(9):
         page.keyboard.press("ArrowRight")
     assert page.get_attribute(f"#cxw-{slug} [data-score='9']", "aria-pressed") == "true"
     assert page.evaluate("document.activeElement.dataset.score") == "9"
+    assert page.inner_text(f"#cxw-cb-{slug} label") == "What is the main reason for your score? (optional)"
     page.fill(f"#cxw-c-{slug}", "Quick delivery")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "survey-widget.png"))

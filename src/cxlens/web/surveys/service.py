@@ -410,7 +410,21 @@ def widget_prompt(survey: Survey, wanted: Sequence[str], version: SurveyVersion 
     }
     if comment is not None:
         out["comment"] = {"id": comment["id"], "text": i18n.localized(comment, version.translations, lang)[0]}
+    out["comments"] = {str(score): None if q is None else {"id": q["id"], "text": i18n.localized(
+        q, version.translations, lang)[0]} for score, q in widget_comments(version, prompt).items()}
     return out
+
+
+def widget_comments(version: SurveyVersion, prompt: Mapping[str, Any]) -> dict[int, dict[str, Any] | None]:
+    """The open question the widget asks after each score of ``prompt``: the first open-text question
+    that is unconditional or whose condition on the prompt holds for that score (e.g. "What went
+    wrong?" for detractors, "What is the main reason?" for the others); ``None`` when there is none.
+    Decided here with the survey's own condition logic, so the widget script holds no rules."""
+    low, high = logic.scale(prompt)
+    candidates = [q for q in version.questions if q["type"] == "text"
+                  and (not q.get("show_if") or q["show_if"].get("question") == prompt["id"])]
+    return {score: next((q for q in candidates if logic.visible(q, {prompt["id"]: score})), None)
+            for score in range(low, high + 1)}
 
 
 @dataclass(frozen=True)

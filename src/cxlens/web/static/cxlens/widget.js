@@ -70,7 +70,8 @@
     ".cxw-scale button[aria-pressed=true]:focus-visible{outline-color:#111827}",
     ".cxw-hp{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);",
     "clip-path:inset(50%);white-space:nowrap;border:0}",
-    ".cxw-status{margin:8px 0 0;min-height:1em}"
+    ".cxw-status{margin:8px 0 0;min-height:1em}",
+    ".cxw-comment[hidden]{display:none}"
   ].join("");
 
   function show(cfg) {
@@ -106,12 +107,22 @@
     group.appendChild(ends);
     form.appendChild(group);
 
-    var comment = null;
-    if (cfg.comment) {
-      form.appendChild(el("label", {"for": "cxw-c-" + slug}, cfg.comment.text + " " + words.optional));
-      comment = el("textarea", {id: "cxw-c-" + slug, name: "comment", maxlength: String(cfg.max_text), rows: "3"});
-      form.appendChild(comment);
+    // The open question after the score: the server says which one follows each score (e.g. "What went
+    // wrong?" after a low one); none is shown before a score is picked.
+    var comments = cfg.comments || null;
+    var current = null;
+    var commentBox = el("div", {"class": "cxw-comment", id: "cxw-cb-" + slug});
+    var commentLabel = el("label", {"for": "cxw-c-" + slug}, "");
+    var comment = el("textarea", {id: "cxw-c-" + slug, name: "comment", maxlength: String(cfg.max_text), rows: "3"});
+    commentBox.appendChild(commentLabel);
+    commentBox.appendChild(comment);
+    form.appendChild(commentBox);
+    function showComment(q) {
+      current = q || null;
+      commentBox.hidden = !current;
+      commentLabel.textContent = current ? current.text + " " + words.optional : "";
     }
+    showComment(comments ? null : cfg.comment);
     var trap = el("div", {"class": "cxw-hp", "aria-hidden": "true"});
     var trapInput = el("input", {type: "text", name: "website", tabindex: "-1", autocomplete: "off",
                                  id: "cxw-hp-" + slug});
@@ -127,6 +138,7 @@
     function pick(button) {
       buttons.forEach(function (other) { other.setAttribute("aria-pressed", other === button ? "true" : "false"); });
       picked = Number(button.getAttribute("data-score"));
+      if (comments) { showComment(comments[String(picked)]); }
       send.removeAttribute("disabled");
     }
     buttons.forEach(function (button, i) {
@@ -151,7 +163,7 @@
       if (picked === null) { return; }
       var answers = {};
       answers[q.id] = picked;
-      if (comment && comment.value.trim()) { answers[cfg.comment.id] = comment.value.trim(); }
+      if (current && comment.value.trim()) { answers[current.id] = comment.value.trim(); }
       var body = {key: key, id: id, answers: answers, hidden: hidden, language: cfg.request_language || cfg.language,
                   website: trapInput.value};
       send.setAttribute("disabled", "disabled");
@@ -159,7 +171,7 @@
         if (ok) {
           remember();
           form.removeChild(group);
-          Array.prototype.slice.call(form.querySelectorAll("label,textarea,.cxw-send")).forEach(function (n) {
+          Array.prototype.slice.call(form.querySelectorAll(".cxw-comment,.cxw-send")).forEach(function (n) {
             n.parentNode.removeChild(n);
           });
           title.textContent = words.widget_thanks;
