@@ -121,7 +121,10 @@ def test_detractor_opens_one_assigned_case_with_sla_and_history(lp: LoopProject)
     assert c1.resolve_due_at == datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
     kinds = list(c1.events.values_list("kind", flat=True))
     assert kinds[:2] == ["opened", "assigned"]
-    assert rule.pk and Delivery.objects.filter(case=c1).count() == 0  # no channel yet
+    assert rule.pk and Delivery.objects.filter(case=c1, channel__isnull=False).count() == 0  # no channel yet
+    # the owner the round-robin chose is told by e-mail (one message, to their address)
+    [owner_mail] = Delivery.objects.filter(case=c1, event="owner.assigned")
+    assert owner_mail.recipients == [c1.owner.email] and owner_mail.channel is None
     # the same rows again (update) -> still one case per customer and reason
     # The same response delivered twice: identical rows add nothing; a changed copy (update) is
     # seen again but finds its case; another detractor response of L1 joins the open case.
@@ -446,3 +449,63 @@ def test_ticket_about_to_breach_its_sla_opens_a_case_once(lp: LoopProject) -> No
     assert service.evaluate_open_tickets(lp.project, T0 + timedelta(hours=30)).opened == 0  # once per ticket
     rule.active = False
     rule.save()
+
+
+def test_owner_gets_one_email_per_assignment_never_for_self_assignment(app: WebApp, smtp_server: Any,
+                                                                       tmp_path_factory: pytest.TempPathFactory
+                                                                       ) -> None:
+    from django.test import override_settings
+
+    from cxlens.web.loop import notify, service
+    from cxlens.web.loop.models import Delivery
+
+    mp = make_loop_project(app, tmp_path_factory.mktemp("loopmail") / "ws", "loopmail", ("una", "uwe"))
+    ana, ada, una, uwe = (mp.users[n] for n in ("ana", "ada", "una", "uwe"))
+    with override_settings(**smtp_server.settings(), CXLENS_PUBLIC_URL="https://cx.example.com"):
+        team = service.save_team(mp.project, "mailers", ["loopmail-una", "loopmail-uwe"])
+        # opened by hand by ana for the team: the round-robin gives it to una (lowest id) -> una is told
+        case = service.create_manual_case(mp.project, {"customer_id": "L1", "reason": "broken invoice",
+                                                       "team": "mailers", "priority": "high"}, ana, T0)
+        assert case.owner == una and case.team == team
+        service.assign(case, ana, ana, T0)  # ana takes it herself: no e-mail to ana
+        service.assign(case, uwe, ana, T0)  # to uwe: one e-mail
+        service.assign(case, uwe, ada, T0)  # saved again, same owner: nothing new
+        other = service.create_manual_case(mp.project, {"customer_id": "L2", "reason": "late parcel"}, ada, T0)
+        assert service.bulk_assign(mp.project, [case.pk, other.pk], una, ada, T0) == 2  # two assignments to una
+        service.assign(other, ada, ada, T0)  # ada to herself: nothing
+        service.set_assignment_email(uwe, False)  # uwe turns these e-mails off
+        service.assign(other, uwe, ada, T0)
+        service.set_assignment_email(uwe, True)
+        # una is deactivated: her open case goes to the next member of its team, uwe, who is told
+        una.is_active = False
+        una.save()
+        case.refresh_from_db()
+        assert case.owner == uwe
+        # (the deactivation's reassignment happens at the wall-clock time: send what is due by then)
+        notify.send_due(mp.project, max(T0, datetime.now(UTC)) + timedelta(minutes=1))
+    una.is_active = True
+    una.save()
+    assert [m["Subject"] for m in smtp_server.to("loopmail-una@example.com")] == [
+        f"[Loop loopmail] Case {case.case_id} assigned to you: broken invoice",
+        f"[Loop loopmail] Case {other.case_id} assigned to you: late parcel",
+        f"[Loop loopmail] Case {case.case_id} assigned to you: broken invoice"]
+    assert len(smtp_server.to("loopmail-uwe@example.com")) == 2  # by ana, and after una's deactivation
+    assert smtp_server.to("loopmail-ana@example.com") == [] and smtp_server.to("loopmail-ada@example.com") == []
+    first = smtp_server.to("loopmail-una@example.com")[0]
+    body = first.get_body(preferencelist=("plain",)).get_content()
+    # high priority, opened Monday 10:00 UTC, business hours 09-17 Mon-Fri: 4 h to acknowledge, 24 to resolve
+    for line in (f"case {case.case_id} of Loop loopmail was assigned to you by loopmail-ana.",
+                 "Reason:          broken invoice", "Customer:        L1", "Priority:        high",
+                 "Acknowledge by:  2026-11-23 14:00 (UTC)", "Resolve by:      2026-11-26 10:00 (UTC)",
+                 f"Open the case: https://cx.example.com/p/loopmail/cases/{case.pk}/"):
+        assert line in body, line
+    reassigned = smtp_server.to("loopmail-uwe@example.com")[-1].get_body(preferencelist=("plain",)).get_content()
+    assert "assigned to you by reassignment (loopmail-una can no longer own cases)" in reassigned
+    assert Delivery.objects.filter(project=mp.project, event="owner.assigned").count() == 5
+    # the inbox's switch turns the e-mail off and on
+    page = mp.client("uwe").post("/p/loopmail/cases/", {"action": "assignment_email"})
+    assert page.status_code == 200 and "no longer get an e-mail" in page.content.decode()
+    assert not service.wants_assignment_email(uwe)
+    assert 'name="assignment_email" checked' not in mp.client("uwe").get("/p/loopmail/cases/").content.decode()
+    mp.client("uwe").post("/p/loopmail/cases/", {"action": "assignment_email", "assignment_email": "on"})
+    assert service.wants_assignment_email(uwe)

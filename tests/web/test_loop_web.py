@@ -260,3 +260,61 @@ def test_dashboard_shows_loop_metrics(app: WebApp, lw: LoopProject) -> None:
     for label in ("Closed-loop rate", "Time to acknowledge", "Time to close", "SLA attainment", "Recovery rate"):
         assert label in page
     assert "Open cases" in page
+
+
+def _section(page: str, metric: str) -> str:
+    start = page.index(f'id="metric-{metric}"')
+    return page[start:page.index("</section>", start)]
+
+
+def _figure(section: str, kind: str) -> str:
+    start = section.index(f'<figure class="loop-{kind}">')
+    return section[start:section.index("</figure>", start)]
+
+
+def test_dashboard_charts_the_weekly_loop_metrics(app: WebApp, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from datetime import timedelta
+
+    from cxlens.web.loop import service
+    from cxlens.web.loop.dashboard import TREND_WEEKS, trend_since
+
+    dp = make_loop_project(app, tmp_path_factory.mktemp("loopdash") / "ws", "loopdash", ("una",))
+    now = datetime.now(UTC)
+    first = trend_since(now)
+    # (week of the trend, customer, owner, closed, customer contacted): Tuesdays 10:00 UTC, closed 2 h later
+    plan = [(2, "D1", "ana", True, True), (2, "D2", "ana", True, False), (5, "D3", "una", False, False),
+            (9, "D4", "una", True, True)]
+    for week, customer, owner, closed, contacted in plan:
+        opened = first + timedelta(weeks=week, days=1, hours=10)
+        case, _ = service.open_case(dp.project, customer_id=customer, reason="dashboard", now=opened,
+                                    owner=dp.users[owner], actor=dp.users["ada"])
+        if contacted:
+            service.mark_contacted(case, dp.users[owner], opened + timedelta(hours=1))
+        if closed:
+            service.transition(case, "close", dp.users[owner], opened + timedelta(hours=2))
+    assert service.snapshot_cases(dp.project, now) == 4
+    weeks = [(first + timedelta(weeks=w)).date().isoformat() for w in (2, 5, 9)]
+
+    page = dp.client("vic").get("/p/loopdash/loop/").content.decode()
+    rate = _section(page, "closed_loop_rate")
+    trend = _figure(rate, "trend")
+    # one point per week with cases: 1 of 2 closed with the customer contacted, 0 of 1, 1 of 1
+    assert trend.count("<circle") == 3 and 'role="img"' in trend and "<polygon" in trend  # the interval band
+    for week, value, drawn in zip(weeks, ("50.0%", "0.0%", "100.0%"), ("50.0", "0.0", "100"), strict=True):
+        assert f"<td>{week}</td><td>{value}</td>" in rate  # the same figures as a table
+        assert f"Closed-loop rate {week}: {drawn}</title>" in trend
+    assert f"By week (opened from {first.date().isoformat()})" in rate and TREND_WEEKS == 12
+    # time to close and SLA attainment: the two weeks with closed cases (2 business hours each, within the SLA)
+    close = _section(page, "time_to_close")
+    assert _figure(close, "trend").count("<circle") == 2
+    assert f"<td>{weeks[0]}</td><td>2.0 h</td>" in close and f"<td>{weeks[2]}</td><td>2.0 h</td>" in close
+    assert _figure(_section(page, "sla_attainment"), "trend").count("<circle") == 2
+    assert "No data in this range." in _figure(_section(page, "recovery_rate"), "trend")  # no detractor cases
+    assert "loop-groups" not in page  # no breakdown asked for: no bars
+
+    by_owner = dp.client("vic").get("/p/loopdash/loop/?by=owner").content.decode()
+    bars = _figure(_section(by_owner, "closed_loop_rate"), "groups")
+    assert bars.count('<rect class="bar"') == 2  # ana 1 of 2, una 1 of 2
+    assert "loopdash-ana: 50.0%" in bars and "loopdash-una: 50.0%" in bars
+    close_bars = _figure(_section(by_owner, "time_to_close"), "groups")
+    assert close_bars.count('<rect class="bar"') == 2 and "loopdash-una: 2.0h" in close_bars

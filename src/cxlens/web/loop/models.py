@@ -9,6 +9,7 @@ the service makes before opening one.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import models
@@ -208,10 +209,28 @@ class Channel(models.Model):
 
     @property
     def target(self) -> str:
-        """Where it sends, for display (a webhook's query string may hold a token: cut)."""
+        """Where it sends, for display and the API: never a token (see :func:`masked_url`)."""
         if self.kind == ChannelKind.EMAIL:
             return ", ".join(self.emails)
-        return self.url.split("?", 1)[0]
+        return masked_url(self.url, self.kind)
+
+    @property
+    def secret_hint(self) -> str:
+        """The last 4 characters of the signing secret (enough to tell two secrets apart)."""
+        return self.secret[-4:] if self.secret else ""
+
+
+def masked_url(url: str, kind: str) -> str:
+    """``url`` without what may be a credential: user and password, the query string, and for
+    Slack-compatible webhooks the path (the token), of which the last 4 characters are kept."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    if kind == ChannelKind.SLACK:
+        path = parts.path.rstrip("/")
+        return f"{parts.scheme}://{host}/…{path[-4:]}" if path.strip("/") else f"{parts.scheme}://{host}/"
+    return urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", ""))
 
 
 class DeliveryStatus(models.TextChoices):
@@ -272,3 +291,10 @@ class SlaSettings(models.Model):
     targets = models.JSONField(default=default_targets)
     high_value = models.FloatField(null=True, blank=True)  # value at stake that raises a case's priority
     followup_survey = models.CharField(max_length=60, blank=True, default="")  # slug; made on first use
+
+
+class OwnerPreference(models.Model):
+    """A user's choices about the loop's own e-mail to them (absent: the defaults)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="loop_preference")
+    assignment_email = models.BooleanField(default=True)  # an e-mail when a case is assigned to them

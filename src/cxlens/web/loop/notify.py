@@ -104,6 +104,27 @@ def enqueue_email(project: Project, recipients: Sequence[str], subject: str, tex
     return delivery
 
 
+TEST_EVENT = "channel.test"
+
+
+def send_test(channel: Channel, now: datetime) -> Delivery:
+    """Send a ``channel.test`` event to ``channel`` once, at once (also when it is paused or does not
+    take every event), and keep it in the delivery log. A failed test is not retried: it is marked
+    failed with the error, and "retry now" sends it again."""
+    project = channel.project
+    payload = {"event": TEST_EVENT, "project": project.slug, "channel": channel.name, "sent_at": now.isoformat(),
+               "_text": f"[{project.name}] Test message of the channel {channel.name!r}: cxlens can reach it.",
+               "_subject": f"[{project.name}] Test of the notification channel {channel.name}"}
+    delivery = Delivery.objects.create(project=project, channel=channel, kind=channel.kind, event=TEST_EVENT,
+                                       recipients=list(channel.emails) if channel.kind == ChannelKind.EMAIL else [],
+                                       payload=payload, next_attempt_at=now, created_at=now)
+    attempt(delivery, now)
+    if delivery.status == DeliveryStatus.PENDING:
+        delivery.status = DeliveryStatus.FAILED
+        delivery.save(update_fields=["status"])
+    return delivery
+
+
 def _kick() -> None:
     from cxlens.web import jobs  # noqa: PLC0415
 
@@ -141,7 +162,7 @@ def attempt(delivery: Delivery, now: datetime) -> Delivery:
     try:
         delivery.response_code = _send(delivery, now)
     except Exception as exc:  # any failure of the receiver is recorded and retried
-        delivery.last_error = _error_text(exc)[:2000]
+        delivery.last_error = _redacted(_error_text(exc), delivery.channel)[:2000]
         delivery.response_code = getattr(exc, "code", None) if isinstance(exc, urllib.error.HTTPError) else None
         if delivery.attempts >= MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.FAILED
@@ -169,7 +190,8 @@ def _send(delivery: Delivery, now: datetime) -> int | None:
     if delivery.kind == ChannelKind.EMAIL:
         payload = delivery.payload
         language = str(payload.get("_language") or "")
-        mail.send(delivery.recipients, str(payload.get("_subject", "")), str(payload.get("_text", "")),
+        subject = " ".join(str(payload.get("_subject", "")).split())  # a header: no line breaks
+        mail.send(delivery.recipients, subject, str(payload.get("_text", "")),
                   headers={"Content-Language": language} if language else None)
         return None
     channel = delivery.channel
@@ -193,6 +215,19 @@ def _error_text(exc: Exception) -> str:
     if isinstance(exc, urllib.error.URLError):
         return f"cannot connect: {exc.reason}"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _redacted(text: str, channel: Channel | None) -> str:
+    """``text`` without the channel's URL or secret (the log and the delivery log show it)."""
+    from cxlens.web.loop.models import masked_url  # noqa: PLC0415
+
+    if channel is None:
+        return text
+    if channel.url:
+        text = text.replace(channel.url, masked_url(channel.url, channel.kind))
+    if channel.secret:
+        text = text.replace(channel.secret, "whsec_…" + channel.secret_hint)
+    return text
 
 
 def _after_delivery(delivery: Delivery) -> None:

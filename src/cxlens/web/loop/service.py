@@ -8,6 +8,7 @@ recorded as a ``CaseEvent`` (who, when, which field, old → new).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -58,6 +59,16 @@ class LoopError(CxlensInputError):
 
 class CaseConflict(LoopError):
     code = "conflict"
+
+
+class FieldError(CxlensInputError):
+    """A value that is not allowed, with the name of its ``field`` (the API's error ``field``)."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # ----------------------------------------------------------------------------------- actors
@@ -116,7 +127,7 @@ RULE_FIELDS = ("name", "source", "condition", "open_case", "notify", "acknowledg
 def _choice(name: str, value: Any, allowed: Iterable[str]) -> str:
     options = tuple(allowed)
     if value not in options:
-        raise CxlensInputError(f"The '{name}' must be one of {', '.join(options)}. Got {value!r} instead.")
+        raise FieldError(name, f"The '{name}' must be one of {', '.join(options)}. Got {value!r} instead.")
     return str(value)
 
 
@@ -128,7 +139,7 @@ def _bool(name: str, value: Any) -> bool:
         return True
     if text in ("false", "off", "0", "no", ""):
         return False
-    raise CxlensInputError(f"The '{name}' must be true or false. Got {value!r} instead.")
+    raise FieldError(name, f"The '{name}' must be true or false. Got {value!r} instead.")
 
 
 def clean_rule(project: Project, values: Mapping[str, Any], *, existing: AlertRule | None = None) -> dict[str, Any]:
@@ -442,56 +453,147 @@ def policy_for(project: Project, priority: str, settings: SlaSettings | None = N
                          timedelta(hours=float(target.get("resolve", 40))), calendar_for(settings))
 
 
+SLA_FIELDS = ("timezone", "business_hours", "days", "opens", "closes", "holidays", "targets", "high_value",
+              "followup_survey")
+CALENDAR_FIELDS = ("timezone", "days", "opens", "closes", "holidays")
+CALENDAR_CHECKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("timezone", ("timezone",)), ("days", ("days",)), ("opens", ("opens",)), ("closes", ("opens", "closes")),
+    ("holidays", ("holidays",)))
+MAX_HOLIDAYS = 1000
+#: A target must be reachable within this many years of the calendar's business hours.
+MAX_TARGET_YEARS = 5
+
+
 def update_sla_settings(project: Project, values: Mapping[str, Any]) -> SlaSettings:
-    """Change the calendar and targets; checked by building the calendar before saving."""
+    """Change the fields given of the calendar, the targets, the high-value threshold and the
+    follow-up survey. Everything is checked before anything is saved; the calendar is stored in
+    its canonical form (day names, HH:MM, sorted ISO dates)."""
+    unknown = sorted(set(values) - set(SLA_FIELDS))
+    if unknown:
+        raise FieldError(unknown[0], f"Unknown SLA setting '{unknown[0]}'. The settings are: {', '.join(SLA_FIELDS)}.")
     settings = sla_settings(project)
-    if "timezone" in values:
-        settings.timezone = str(values["timezone"]).strip()
+    calendar = _calendar_of(settings, values)
+    for name, value in calendar.to_dict().items():
+        setattr(settings, name, value)
     if "business_hours" in values:
         settings.business_hours = _bool("business_hours", values["business_hours"])
-    if "days" in values:
-        days = values["days"]
-        settings.days = [d.strip().lower() for d in (days.split(",") if isinstance(days, str) else days) if d.strip()]
-    for name in ("opens", "closes"):
-        if name in values:
-            setattr(settings, name, str(values[name]).strip())
-    if "holidays" in values:
-        hol = values["holidays"]
-        settings.holidays = [h.strip() for h in (hol.split(",") if isinstance(hol, str) else hol) if h.strip()]
     if "targets" in values:
-        settings.targets = {**settings.targets, **_check_targets(values["targets"])}
+        settings.targets = _merged_targets(settings.targets, values["targets"])
+    _check_reachable(settings.targets, calendar, settings.business_hours)
     if "high_value" in values:
-        raw = values["high_value"]
-        try:
-            settings.high_value = None if raw in (None, "") else float(raw)
-        except (TypeError, ValueError):
-            raise CxlensInputError(f"The 'high_value' must be a number (or empty). Got {raw!r} instead.") from None
-    calendar_for(settings)  # raises a clear error on a bad calendar
+        settings.high_value = _high_value(values["high_value"])
+    if "followup_survey" in values:
+        settings.followup_survey = _followup_slug(project, values["followup_survey"])
     settings.save()
     return settings
 
 
-def _check_targets(targets: Any) -> dict[str, dict[str, float]]:
-    if not isinstance(targets, Mapping):
-        raise CxlensInputError("The SLA 'targets' must map each priority to {\"acknowledge\": hours, \"resolve\": "
-                               "hours}.")
-    out = {}
-    for priority in PRIORITY_ORDER:
-        item = targets.get(priority)
-        if item is None:
-            continue
-        hours = {}
-        for part in ("acknowledge", "resolve"):
-            try:
-                hours[part] = float(item[part])
-            except (KeyError, TypeError, ValueError):
-                raise CxlensInputError(f"The SLA target '{priority}.{part}' must be a number of hours. Got "
-                                       f"{item.get(part) if isinstance(item, Mapping) else item!r} instead.") from None
-            if hours[part] <= 0:
-                raise CxlensInputError(f"The SLA target '{priority}.{part}' must be more than 0 hours. Got "
-                                       f"{hours[part]:g} instead.")
-        out[priority] = hours
+def _calendar_of(settings: SlaSettings, values: Mapping[str, Any]) -> Any:
+    """The business calendar of ``settings`` with the calendar fields of ``values`` applied."""
+    from cxlens.loop import sla  # noqa: PLC0415
+
+    merged = {name: values.get(name, getattr(settings, name)) for name in CALENDAR_FIELDS}
+    zone = merged["timezone"]
+    if not isinstance(zone, str) or len(zone.strip()) > 60:
+        raise FieldError("timezone", "The 'timezone' must be an IANA zone name such as 'Europe/Berlin' (at most 60 "
+                         f"characters). Got {str(zone)[:80]!r} instead.")
+    merged["timezone"] = zone.strip()
+    holidays = merged["holidays"]
+    if isinstance(holidays, list | tuple) and len(holidays) > MAX_HOLIDAYS:
+        raise FieldError("holidays", f"The 'holidays' may list at most {MAX_HOLIDAYS} dates. Got {len(holidays)}.")
+    for name, keys in CALENDAR_CHECKS:  # one field at a time, so that the error names its field
+        try:
+            sla.parse_calendar({k: merged[k] for k in keys})
+        except CxlensInputError as exc:
+            raise FieldError(name, str(exc)) from None
+    calendar = sla.parse_calendar(merged)
+    for name in ("opens", "closes"):
+        value = getattr(calendar, name)
+        if value.second or value.microsecond:
+            raise FieldError(name, f"The '{name}' time must be hours and minutes such as '09:00'. Got "
+                             f"{merged[name]!r} instead.")
+    return calendar
+
+
+def _merged_targets(current: Mapping[str, Any], given: Any) -> dict[str, dict[str, float]]:
+    """``current`` targets with the hours given in ``given`` ({priority: {"acknowledge": h, "resolve": h}},
+    either part may be left out)."""
+    from cxlens.web.loop.models import default_targets  # noqa: PLC0415
+
+    shape = 'a mapping of priorities to {"acknowledge": hours, "resolve": hours}'
+    if not isinstance(given, Mapping):
+        raise FieldError("targets", f"The SLA 'targets' must be {shape}. Got {given!r} instead.")
+    unknown = [str(p) for p in given if p not in PRIORITY_ORDER]
+    if unknown:
+        raise FieldError(f"targets.{unknown[0]}", f"Unknown priority {unknown[0]!r} in the SLA 'targets'. The "
+                         f"priorities are: {', '.join(PRIORITY_ORDER)}.")
+    out = {p: dict(current.get(p) or default_targets()[p]) for p in PRIORITY_ORDER}
+    for priority, item in given.items():
+        if not isinstance(item, Mapping) or not item or set(item) - {"acknowledge", "resolve"}:
+            raise FieldError(f"targets.{priority}", f"The SLA target '{priority}' must be "
+                             f"{{\"acknowledge\": hours, \"resolve\": hours}} (either may be left out). Got {item!r} "
+                             "instead.")
+        for part, raw in item.items():
+            out[priority][part] = _target_hours(f"{priority}.{part}", raw)
     return out
+
+
+def _target_hours(name: str, raw: Any) -> float:
+    try:
+        hours = float(raw) if not isinstance(raw, bool) else math.nan
+    except (TypeError, ValueError):
+        hours = math.nan
+    if not math.isfinite(hours):
+        raise FieldError(f"targets.{name}", f"The SLA target '{name}' must be a number of hours. Got {raw!r} instead.")
+    if hours <= 0:
+        raise FieldError(f"targets.{name}", f"The SLA target '{name}' must be more than 0 hours. Got {hours:g} "
+                         "instead.")
+    return hours
+
+
+def _check_reachable(targets: Mapping[str, Mapping[str, float]], calendar: Any, business_hours: bool) -> None:
+    """Refuse a target the calendar needs more than ``MAX_TARGET_YEARS`` to reach (a due time would
+    lie beyond any useful horizon, or beyond the last representable date)."""
+    closes = 24.0 if calendar.closes.hour == calendar.closes.minute == 0 else \
+        calendar.closes.hour + calendar.closes.minute / 60
+    weekly = 168.0 if not business_hours else \
+        len(calendar.days) * (closes - calendar.opens.hour - calendar.opens.minute / 60)
+    limit = weekly * 52 * MAX_TARGET_YEARS
+    for priority, hours in targets.items():
+        for part, value in hours.items():
+            if float(value) > limit:
+                raise FieldError(f"targets.{priority}.{part}", f"The SLA target '{priority}.{part}' of "
+                                 f"{float(value):g} hours would take more than {MAX_TARGET_YEARS} years of this "
+                                 f"calendar's {weekly:g} business hours a week. Give at most {limit:g} hours, or "
+                                 "widen the calendar.")
+
+
+def _high_value(raw: Any) -> float | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    try:
+        value = float(raw) if not isinstance(raw, bool) else math.nan
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise FieldError("high_value", "The 'high_value' must be a number of 0 or more (or empty: never raise the "
+                         f"priority). Got {raw!r} instead.")
+    return value
+
+
+def _followup_slug(project: Project, raw: Any) -> str:
+    """The slug of one of the project's surveys, or "" (the ``case-followup`` survey, made on first use)."""
+    from cxlens.web.surveys.models import Survey  # noqa: PLC0415
+
+    slug = _printable("followup_survey", str(raw or "").strip())
+    if not slug:
+        return ""
+    if not Survey.objects.filter(project=project, slug=slug).exists():
+        slugs = list(Survey.objects.filter(project=project).values_list("slug", flat=True)[:20])
+        raise FieldError("followup_survey", f"There is no survey {slug!r} in this project for the 'followup_survey' "
+                         f"(surveys: {', '.join(slugs) or 'none yet'}; empty: the case follow-up survey, made on "
+                         "first use).")
+    return slug
 
 
 def _due_times(policy: Any, opened_at: datetime) -> tuple[datetime, datetime]:
@@ -662,7 +764,67 @@ def assign(case: Case, owner: Any, actor: Any, now: datetime, *, announce: bool 
         notify.enqueue(case.project, "case.assigned", case_payload(case, "case.assigned"), now=now, case=case,
                        text=_case_line(case, "assigned"), subject=f"Case {case.case_id} assigned to "
                        f"{owner.get_username() if owner else 'nobody'}")
+    if owner is not None:
+        mail_owner(case, owner, who, now)
     return case
+
+
+OWNER_EVENT = "owner.assigned"
+
+
+def mail_owner(case: Case, owner: Any, actor: Actor, now: datetime) -> Any:
+    """Queue the e-mail telling ``owner`` that ``case`` is now theirs; None (nothing queued) when they
+    assigned it to themselves, have no address, turned these e-mails off or no mail server is set up."""
+    from cxlens.web import mail  # noqa: PLC0415
+
+    if actor.user is not None and actor.user.pk == owner.pk:
+        return None
+    address = str(owner.email or "").strip()
+    if not address or not mail.enabled() or not wants_assignment_email(owner):
+        return None
+    subject, text = owner_mail(case, owner, actor)
+    return notify.enqueue_email(case.project, [address], subject, text, event=OWNER_EVENT, now=now, case=case)
+
+
+def owner_mail(case: Case, owner: Any, actor: Actor) -> tuple[str, str]:
+    """Subject and text of the assignment e-mail (due times in the project's SLA time zone)."""
+    from cxlens.web import mail  # noqa: PLC0415
+
+    project = case.project
+    zone = calendar_for(sla_settings(project)).zone
+
+    def due(at: datetime | None, done: datetime | None, verb: str) -> str:
+        if done is not None:
+            return f"{verb} {done.astimezone(zone):%Y-%m-%d %H:%M}"
+        return f"{at.astimezone(zone):%Y-%m-%d %H:%M} ({zone})" if at is not None else "no due time"
+
+    subject = f"[{project.name}] Case {case.case_id} assigned to you: {case.title or case.reason}"
+    text = "\n".join([
+        f"Hello {owner.get_full_name() or owner.get_username()},", "",
+        f"case {case.case_id} of {project.name} was assigned to you by {actor.name}.", "",
+        f"Case:            {case.case_id} {case.title}".rstrip(),
+        f"Reason:          {case.reason}",
+        f"Customer:        {case.customer_id or 'none'}",
+        f"Priority:        {case.priority}",
+        f"Acknowledge by:  {due(case.ack_due_at, case.acknowledged_at, 'acknowledged')}",
+        f"Resolve by:      {due(case.resolve_due_at, case.resolved_at, 'resolved')}", "",
+        f"Open the case: {mail.absolute_url(f'/p/{project.slug}/cases/{case.pk}/')}", "",
+        "You get this e-mail because a case was assigned to you. To stop these e-mails, untick",
+        f"\"E-mail me cases assigned to me\" on {mail.absolute_url(f'/p/{project.slug}/cases/')}", ""])
+    return subject, text
+
+
+def wants_assignment_email(user: Any) -> bool:
+    from cxlens.web.loop.models import OwnerPreference  # noqa: PLC0415
+
+    return not OwnerPreference.objects.filter(user=user, assignment_email=False).exists()
+
+
+def set_assignment_email(user: Any, wanted: bool) -> None:
+    """Turn the e-mail on case assignment on or off for ``user`` (all projects)."""
+    from cxlens.web.loop.models import OwnerPreference  # noqa: PLC0415
+
+    OwnerPreference.objects.update_or_create(user=user, defaults={"assignment_email": wanted})
 
 
 def auto_assign(case: Case, now: datetime, actor: Actor = SYSTEM) -> Any:
@@ -818,7 +980,7 @@ def create_manual_case(project: Project, values: Mapping[str, Any], actor: Any, 
 
 
 def bulk_assign(project: Project, ids: Sequence[int | str], owner: Any, actor: Any, now: datetime) -> int:
-    cases = list(Case.objects.filter(project=project, pk__in=[int(i) for i in ids if str(i).isdigit()]))
+    cases = list(Case.objects.filter(project=project, pk__in=[i for i in map(db_id, ids) if i is not None]))
     if not cases:
         raise CxlensInputError("Select at least one case to assign.")
     for case in cases:
@@ -1119,8 +1281,8 @@ def workers(project: Project) -> list[Any]:
 def get_case(project: Project, ref: Any) -> Case:
     text = str(ref).strip()
     pk = text[1:] if text[:1] in ("C", "c") else text
-    case = Case.objects.filter(project=project, pk=int(pk)).select_related("owner", "team", "rule").first() \
-        if pk.isdigit() else None
+    case = Case.objects.filter(project=project, pk=db_id(pk)).select_related("owner", "team", "rule").first() \
+        if db_id(pk) else None
     if case is None:
         raise LookupError(f"No case {text!r} in project '{project.slug}'.")
     return case
@@ -1139,49 +1301,287 @@ def channel_kinds() -> tuple[str, ...]:
     return tuple(ChannelKind.values)
 
 
-def create_channel(project: Project, values: Mapping[str, Any]) -> tuple[Channel, str]:
-    """A new channel; returns it and its signing secret (webhooks; shown once, never again)."""
+# ------------------------------------------------------------- settings: channels, teams, SLA
+
+MAX_DB_ID = 2**63 - 1
+CHANNEL_FIELDS = ("name", "kind", "url", "emails", "events", "active")
+
+
+def db_id(ref: Any) -> int | None:
+    """``ref`` as a primary key (a whole number the database can hold), else None."""
+    text = str(ref).strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_DB_ID else None
+
+
+def get_channel(project: Project, ref: Any) -> Channel:
+    channel = Channel.objects.filter(project=project, pk=db_id(ref) or 0).first()
+    if channel is None:
+        raise LookupError(f"No notification channel {ref!r} in project '{project.slug}'.")
+    return channel
+
+
+def get_team(project: Project, ref: Any) -> Team:
+    team = Team.objects.filter(project=project, pk=db_id(ref) or 0).first()
+    if team is None:
+        raise LookupError(f"No team {ref!r} in project '{project.slug}'.")
+    return team
+
+
+def _printable(field: str, text: str) -> str:
+    """``text`` when it has no control characters (line breaks, NUL: PostgreSQL refuses NUL in text)."""
+    bad = next((i for i, c in enumerate(text) if not c.isprintable()), None)
+    if bad is not None:
+        raise FieldError(field, f"The '{field}' must be printable text without line breaks or control characters. "
+                                f"Got {text[bad]!r} at position {bad + 1}.")
+    return text
+
+
+def _name(what: str, value: Any, limit: int) -> str:
+    name = _printable("name", str(value or "").strip())
+    if not name:
+        raise FieldError("name", f"The {what}'s 'name' must not be empty.")
+    if len(name) > limit:
+        raise FieldError("name", f"The {what}'s 'name' must be at most {limit} characters. Got {len(name)}.")
+    return name
+
+
+def _items(value: Any, separators: str = ",") -> list[str]:
+    """A list given as a list or as text separated by ``separators``, without blanks."""
+    if isinstance(value, str):
+        for sep in separators[1:]:
+            value = value.replace(sep, separators[0])
+        value = value.split(separators[0])
+    elif not isinstance(value, list | tuple):
+        value = [] if value is None else [value]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _channel_url(kind: str, value: Any) -> str:
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    url = _printable("url", str(value or "").strip())
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port  # a port out of range raises here
+    except ValueError:
+        host = None
+    if not url.startswith(("http://", "https://")) or not host or any(c.isspace() for c in url):
+        raise FieldError("url", f"A {kind} channel needs a 'url' starting with http:// or https:// and naming a "
+                         f"host. Got {shown_url(url, kind)!r} instead.")
+    if len(url) > 1000:
+        raise FieldError("url", f"The channel's 'url' must be at most 1000 characters. Got {len(url)}.")
+    return url
+
+
+def shown_url(url: str, kind: str) -> str:
+    """``url`` as messages may show it: no token (see ``models.masked_url``)."""
+    from cxlens.web.loop.models import masked_url  # noqa: PLC0415
+
+    cut = 12 if kind == ChannelKind.SLACK else 60  # a Slack URL's path is its token
+    try:
+        if url.startswith(("http://", "https://")):
+            return masked_url(url, kind)
+    except ValueError:
+        pass
+    return url if len(url) <= cut else url[:cut] + "…"
+
+
+def _channel_emails(value: Any) -> list[str]:
+    from django.core.exceptions import ValidationError  # noqa: PLC0415
+    from django.core.validators import validate_email  # noqa: PLC0415
+
+    emails = _items(value, ",; ")
+    bad = []
+    for address in emails:
+        try:
+            validate_email(address)
+        except ValidationError:
+            bad.append(address)
+    if not emails or bad:
+        raise FieldError("emails", "An email channel needs one or more addresses in 'emails' (a list, or text "
+                         f"separated by commas). Got {', '.join(map(repr, bad)) or 'none'} instead.")
+    return list(dict.fromkeys(emails))
+
+
+def _channel_events(value: Any) -> list[str]:
     from cxlens.web.loop.models import EVENTS  # noqa: PLC0415
 
-    name = str(values.get("name") or "").strip()
-    if not name:
-        raise CxlensInputError("The channel's 'name' must not be empty.")
+    events = _items(value)
+    bad = [e for e in events if e not in EVENTS]
+    if bad:
+        raise FieldError("events", f"The 'events' must be among {', '.join(EVENTS)} (none: every event). Got "
+                         f"{', '.join(map(repr, bad))} instead.")
+    return list(dict.fromkeys(events))
+
+
+def _check_channel_fields(values: Mapping[str, Any]) -> None:
+    unknown = sorted(set(values) - set(CHANNEL_FIELDS))
+    if unknown:
+        raise FieldError(unknown[0], f"Unknown channel field '{unknown[0]}'. The fields are: "
+                         f"{', '.join(CHANNEL_FIELDS)}.")
+
+
+def create_channel(project: Project, values: Mapping[str, Any]) -> tuple[Channel, str]:
+    """A new channel; returns it and its signing secret (webhooks; shown once, never again)."""
+    _check_channel_fields(values)
+    name = _name("channel", values.get("name"), 100)
     if Channel.objects.filter(project=project, name=name).exists():
-        raise CxlensInputError(f"A channel named {name!r} exists already; choose another 'name'.")
+        raise FieldError("name", f"A channel named {name!r} exists already; choose another 'name'.")
     kind = _choice("kind", values.get("kind"), ChannelKind.values)
-    url = str(values.get("url") or "").strip()
-    emails: list[str] = []
+    wrong, right = ("url", "emails") if kind == ChannelKind.EMAIL else ("emails", "url")
+    if _items(values.get(wrong)):
+        raise FieldError(wrong, f"A {kind} channel has no '{wrong}': it sends to its '{right}'.")
+    url, emails = "", []
     if kind == ChannelKind.EMAIL:
-        raw = values.get("emails") or ""
-        emails = [e.strip() for e in (raw.replace(";", ",").split(",") if isinstance(raw, str) else raw) if e.strip()]
-        bad = [e for e in emails if "@" not in e or " " in e]
-        if not emails or bad:
-            raise CxlensInputError(f"An email channel needs one or more addresses in 'emails' (comma-separated). "
-                                   f"Got {', '.join(bad) or 'none'} instead.")
-    elif not url.startswith(("http://", "https://")):
-        raise CxlensInputError(f"A {kind} channel needs a 'url' starting with http:// or https://. Got {url!r} "
-                               f"instead.")
-    raw_events = values.get("events") or []
-    events = [e.strip() for e in (raw_events.split(",") if isinstance(raw_events, str) else raw_events) if e.strip()]
-    bad_events = [e for e in events if e not in EVENTS]
-    if bad_events:
-        raise CxlensInputError(f"The 'events' must be among {', '.join(EVENTS)} (empty: all). Got "
-                               f"{', '.join(bad_events)} instead.")
+        emails = _channel_emails(values.get("emails"))
+    else:
+        url = _channel_url(kind, values.get("url"))
     secret = notify.new_secret() if kind == ChannelKind.WEBHOOK else ""
-    channel = Channel.objects.create(project=project, name=name[:100], kind=kind, url=url[:1000], secret=secret,
-                                     emails=emails, events=events)
+    channel = Channel.objects.create(project=project, name=name, kind=kind, url=url, secret=secret, emails=emails,
+                                     events=_channel_events(values.get("events")),
+                                     active=_bool("active", values.get("active", True)))
     return channel, secret
 
 
-def save_team(project: Project, name: str, usernames: Sequence[str]) -> Team:
-    name = name.strip()
-    if not name:
-        raise CxlensInputError("The team's 'name' must not be empty.")
-    users = [find_user(u.strip()) for u in usernames if u.strip()]
+def update_channel(channel: Channel, values: Mapping[str, Any], *, rotate_secret: bool = False) -> tuple[Channel, str]:
+    """Change the fields given (the kind stays); returns the channel and, when ``rotate_secret``,
+    the webhook's new signing secret (shown once, like at creation)."""
+    _check_channel_fields(values)
+    _check_channel_change(channel, values, rotate_secret)
+    if "name" in values:
+        name = _name("channel", values["name"], 100)
+        if Channel.objects.filter(project=channel.project, name=name).exclude(pk=channel.pk).exists():
+            raise FieldError("name", f"A channel named {name!r} exists already; choose another 'name'.")
+        channel.name = name
+    if "url" in values:
+        channel.url = _channel_url(channel.kind, values["url"])
+    if "emails" in values:
+        channel.emails = _channel_emails(values["emails"])
+    if "events" in values:
+        channel.events = _channel_events(values["events"])
+    if "active" in values:
+        channel.active = _bool("active", values["active"])
+    secret = notify.new_secret() if rotate_secret else ""
+    if secret:
+        channel.secret = secret
+    channel.save()
+    return channel, secret
+
+
+def _check_channel_change(channel: Channel, values: Mapping[str, Any], rotate_secret: bool) -> None:
+    """Changes that do not fit the channel's kind, refused before anything changes."""
+    kind = channel.kind
+    if "kind" in values and values["kind"] != kind:
+        raise FieldError("kind", f"The 'kind' of a channel cannot change (this one is a {kind} channel). Delete it "
+                         f"and add a {values['kind']!r} channel instead.")
+    wrong, right = ("url", "emails") if kind == ChannelKind.EMAIL else ("emails", "url")
+    if wrong in values:
+        raise FieldError(wrong, f"A {kind} channel has no '{wrong}': it sends to its '{right}'.")
+    if rotate_secret and kind != ChannelKind.WEBHOOK:
+        raise FieldError("rotate_secret", "Only webhook channels have a signing secret to rotate; this one is a "
+                         f"{kind} channel.")
+
+
+def delete_channel(channel: Channel) -> None:
+    """Remove a channel with its pending and past deliveries."""
+    channel.delete()
+
+
+def test_channel(channel: Channel, now: datetime) -> Any:
+    """Send a ``channel.test`` event to ``channel`` once, now (see :func:`notify.send_test`)."""
+    return notify.send_test(channel, now)
+
+
+# ----------------------------------------------------------------------------------- teams
+
+TEAM_FIELDS = ("name", "members", "next_member")
+
+
+def team_members(project: Project, usernames: Any) -> list[Any]:
+    """The users named in ``usernames`` (a list or comma-separated text); each must be an active
+    analyst or admin of ``project``."""
+    names = [_printable("members", n) for n in _items(usernames)]
+    found = {u.get_username(): u for u in get_user_model().objects.filter(username__in=names)}
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise FieldError("members", f"The team 'members' must be usernames. There is no user {missing[0]!r}.")
+    users = list(dict.fromkeys(found[n] for n in names))
     for user in users:
         if not can_work(user, project):
-            raise CxlensInputError(f"'{user.get_username()}' cannot join a team: team members must be active "
-                                   f"analysts or admins of this project.")
-    team, _ = Team.objects.get_or_create(project=project, name=name[:100])
-    team.members.set(users)
+            raise FieldError("members", f"'{user.get_username()}' cannot join a team: team members must be active "
+                             "analysts or admins of this project.")
+    return users
+
+
+def eligible_members(team: Team) -> list[Any]:
+    """The members who take cases now, in round-robin order (active analysts and admins)."""
+    return [u for u in team.members.order_by("pk") if can_work(u, team.project)]
+
+
+def next_member(team: Team) -> Any:
+    """Who gets the team's next case (None when nobody can take one)."""
+    members = eligible_members(team)
+    return members[team.next_index % len(members)] if members else None
+
+
+def create_team(project: Project, values: Mapping[str, Any]) -> Team:
+    _check_team_fields(values)
+    name = _name("team", values.get("name"), 100)
+    if Team.objects.filter(project=project, name=name).exists():
+        raise FieldError("name", f"A team named {name!r} exists already; choose another 'name' (or change that team).")
+    users = team_members(project, values.get("members") or [])
+    with transaction.atomic():
+        team = Team.objects.create(project=project, name=name)
+        team.members.set(users)
+        if values.get("next_member"):
+            _set_next_member(team, values["next_member"])
     return team
+
+
+def update_team(team: Team, values: Mapping[str, Any]) -> Team:
+    """Change the team's name, members (the whole list) or who gets its next case."""
+    _check_team_fields(values)
+    with transaction.atomic():
+        if "name" in values:
+            name = _name("team", values["name"], 100)
+            if Team.objects.filter(project=team.project, name=name).exclude(pk=team.pk).exists():
+                raise FieldError("name", f"A team named {name!r} exists already; choose another 'name'.")
+            team.name = name
+            team.save(update_fields=["name"])
+        if "members" in values:
+            team.members.set(team_members(team.project, values["members"] or []))
+        if values.get("next_member"):
+            _set_next_member(team, values["next_member"])
+    return team
+
+
+def _check_team_fields(values: Mapping[str, Any]) -> None:
+    unknown = sorted(set(values) - set(TEAM_FIELDS))
+    if unknown:
+        raise FieldError(unknown[0], f"Unknown team field '{unknown[0]}'. The fields are: {', '.join(TEAM_FIELDS)}.")
+
+
+def _set_next_member(team: Team, username: Any) -> None:
+    members = eligible_members(team)
+    names = [u.get_username() for u in members]
+    if username not in names:
+        raise FieldError("next_member", "The 'next_member' must be one of the team's members who can take cases "
+                         f"({', '.join(names) or 'none'}). Got {username!r} instead.")
+    team.next_index = names.index(username)
+    team.save(update_fields=["next_index"])
+
+
+def save_team(project: Project, name: str, usernames: Sequence[str]) -> Team:
+    """The settings page's "Save team": create the team, or set the members of the one of that name."""
+    existing = Team.objects.filter(project=project, name=str(name).strip()).first()
+    if existing is not None:
+        return update_team(existing, {"members": list(usernames)})
+    return create_team(project, {"name": name, "members": list(usernames)})
+
+
+def delete_team(team: Team) -> None:
+    """Remove a team; its rules and cases keep working without it (no team)."""
+    team.delete()

@@ -81,12 +81,18 @@ def inbox(request: HttpRequest, project: Project) -> HttpResponse:
     except CxlensError as exc:
         ctx["error"], status, flt = str(exc), 400, service.InboxFilter()
     cases = list(service.inbox(project, flt, request.user, now)[:500])
-    ctx.update(filter=flt, cases=[(c, service.is_overdue(c, now)) for c in cases])
+    ctx.update(filter=flt, cases=[(c, service.is_overdue(c, now)) for c in cases],
+               assignment_email=service.wants_assignment_email(request.user))
     return render(request, "cxlens/loop/inbox.html", ctx, status=status)
 
 
 def _inbox_action(request: HttpRequest, project: Project, now: datetime) -> str | int:
     action = request.POST.get("action")
+    if action == "assignment_email":
+        wanted = request.POST.get("assignment_email") == "on"
+        service.set_assignment_email(request.user, wanted)
+        return "You will get an e-mail when a case is assigned to you." if wanted else \
+            "You will no longer get an e-mail when a case is assigned to you."
     if action == "bulk_assign":
         owner = service.find_user(request.POST.get("owner", ""))
         n = service.bulk_assign(project, request.POST.getlist("case"), owner, request.user, now)
@@ -236,16 +242,17 @@ def channels(request: HttpRequest, project: Project) -> HttpResponse:
         if action != "retry" and not ctx["can_manage"]:
             return _forbidden(request, "Managing channels, teams and SLA settings", "admin")
         try:
-            new_secret = _channel_action(request, project, now)
+            outcome = _channel_action(request, project, now)
         except CxlensError as exc:
             ctx["error"], status = str(exc), 400
         else:
-            if not new_secret:
+            if not outcome:
                 return redirect("loop_channels", slug=project.slug)
-            ctx["new_secret"] = new_secret
+            ctx["message" if isinstance(outcome, str) else "new_secret"] = outcome
+    teams = list(Team.objects.filter(project=project).prefetch_related("members"))
     ctx.update(channels=list(Channel.objects.filter(project=project)),
-               teams=list(Team.objects.filter(project=project).prefetch_related("members")),
-               workers=service.workers(project), sla=service.sla_settings(project),
+               teams=[(t, service.next_member(t)) for t in teams],
+               workers=service.workers(project), sla=service.sla_settings(project), surveys=_surveys(project),
                deliveries=list(Delivery.objects.filter(project=project).select_related("channel", "case")[:200]))
     ctx["targets"] = [(p, ctx["sla"].targets.get(p, {})) for p in PRIORITY_ORDER]
     response = render(request, "cxlens/loop/channels.html", ctx, status=status)
@@ -253,7 +260,8 @@ def channels(request: HttpRequest, project: Project) -> HttpResponse:
     return response
 
 
-def _channel_action(request: HttpRequest, project: Project, now: datetime) -> tuple[str, str] | None:
+def _channel_action(request: HttpRequest, project: Project, now: datetime) -> tuple[str, str] | str | None:
+    """Do the page's action; returns a new signing secret (name, secret) or a message to show, if any."""
     form = request.POST
     action = form.get("action")
     if action == "create_channel":
@@ -261,29 +269,58 @@ def _channel_action(request: HttpRequest, project: Project, now: datetime) -> tu
             "name": form.get("name", ""), "kind": form.get("kind", ""), "url": form.get("url", ""),
             "emails": form.get("emails", ""), "events": form.getlist("events")})
         return (channel.name, secret) if secret else None
-    if action == "delete_channel":
-        Channel.objects.filter(project=project, pk=form.get("channel") or 0).delete()
-    elif action == "toggle_channel":
-        channel = get_object_or_404(Channel, project=project, pk=form.get("channel") or 0)
-        channel.active = not channel.active
-        channel.save(update_fields=["active"])
-    elif action == "retry":
-        delivery = get_object_or_404(Delivery, project=project, pk=form.get("delivery") or 0)
+    if action in ("delete_channel", "toggle_channel", "test_channel"):
+        return _on_channel(action, _lookup(service.get_channel, project, form.get("channel")), now)
+    if action == "retry":
+        delivery = get_object_or_404(Delivery, project=project, pk=service.db_id(form.get("delivery", "")) or 0)
         notify.retry_now(delivery, now)
     elif action == "save_team":
         service.save_team(project, form.get("name", ""), form.getlist("members"))
     elif action == "delete_team":
-        Team.objects.filter(project=project, pk=form.get("team") or 0).delete()
+        service.delete_team(_lookup(service.get_team, project, form.get("team")))
     elif action == "sla":
-        targets = {p: {"acknowledge": form.get(f"{p}_acknowledge", ""), "resolve": form.get(f"{p}_resolve", "")}
-                   for p in PRIORITY_ORDER if form.get(f"{p}_acknowledge") or form.get(f"{p}_resolve")}
-        service.update_sla_settings(project, {
-            "timezone": form.get("timezone", "UTC"), "business_hours": form.get("business_hours") == "on",
-            "days": form.get("days", ""), "opens": form.get("opens", ""), "closes": form.get("closes", ""),
-            "holidays": form.get("holidays", ""), "targets": targets, "high_value": form.get("high_value", "")})
+        service.update_sla_settings(project, _sla_values(form))
     else:
         raise service.LoopError(f"Unknown action {action!r}.")
     return None
+
+
+def _lookup(find: Any, project: Project, ref: Any) -> Any:
+    try:
+        return find(project, ref)
+    except LookupError as exc:
+        raise Http404(str(exc)) from None
+
+
+def _on_channel(action: str, channel: Channel, now: datetime) -> str | None:
+    if action == "delete_channel":
+        service.delete_channel(channel)
+        return None
+    if action == "toggle_channel":
+        service.update_channel(channel, {"active": not channel.active})
+        return None
+    delivery = service.test_channel(channel, now)
+    if delivery.status == "delivered":
+        return f"Test message delivered to {channel.name} ({delivery.describe_target()})."
+    raise service.LoopError(f"The test message to {channel.name} failed: {delivery.last_error or 'no answer'}. "
+                            f"Check the channel's address; the attempt is in the delivery log.")
+
+
+def _sla_values(form: Any) -> dict[str, Any]:
+    targets = {p: {"acknowledge": form.get(f"{p}_acknowledge", ""), "resolve": form.get(f"{p}_resolve", "")}
+               for p in PRIORITY_ORDER if form.get(f"{p}_acknowledge") or form.get(f"{p}_resolve")}
+    values = {"timezone": form.get("timezone", "UTC"), "business_hours": form.get("business_hours") == "on",
+              "days": form.get("days", ""), "opens": form.get("opens", ""), "closes": form.get("closes", ""),
+              "holidays": form.get("holidays", ""), "targets": targets, "high_value": form.get("high_value", "")}
+    if "followup_survey" in form:
+        values["followup_survey"] = form.get("followup_survey", "")
+    return values
+
+
+def _surveys(project: Project) -> list[str]:
+    from cxlens.web.surveys.models import Survey  # noqa: PLC0415
+
+    return list(Survey.objects.filter(project=project).order_by("slug").values_list("slug", flat=True))
 
 
 # ------------------------------------------------------------------------------ dashboard
