@@ -59,9 +59,9 @@ class CollectOptions:
     threads: int = 16
 
     def url(self) -> str:
-        from cxlens.web.server import _url_host
+        from cxlens.web.server import url_host
 
-        return f"http://{_url_host(self.host)}:{self.port}"
+        return f"http://{url_host(self.host)}:{self.port}"
 
 
 # ------------------------------------------------------------------------- the collector's routes
@@ -159,7 +159,7 @@ class _NotTooManyThreads(logging.Filter):
 
 def _checked(options: CollectOptions) -> CollectOptions:
     from cxlens import workspace as ws_module
-    from cxlens.web.server import _check_port
+    from cxlens.web.server import check_port
 
     workspace = options.workspace.resolve()
     if not ws_module.is_workspace(workspace):
@@ -167,7 +167,7 @@ def _checked(options: CollectOptions) -> CollectOptions:
                              f"folder 'cxlens init' made.")
     if not 1 <= options.port <= 65535:
         raise CxlensInputError(f"The collection port must be from 1 to 65535. Got {options.port}.")
-    _check_port(options.host, options.port)
+    check_port(options.host, options.port)
     return dataclasses.replace(options, workspace=workspace)
 
 

@@ -79,12 +79,12 @@ def serve(options: ServeOptions, echo: Callable[[str], None] = print) -> None:
         ws.warehouse  # take the warehouse now: this process owns it while it runs  # noqa: B018
     try:
         if options.collect is not None:
-            _check_port(options.collect.host, options.collect.port)
+            check_port(options.collect.host, options.collect.port)
         server = _listen(fastpath.wrap(get_wsgi_application()), options)
     except BaseException:
         POOL.close()
         raise
-    url = f"http://{_url_host(options.host)}:{server.effective_port}"
+    url = f"http://{url_host(options.host)}:{server.effective_port}"
     served = [p for p in Project.objects.all() if ws_module.is_workspace(Path(p.workspace_path))]
     # Every served workspace learns where the server is, so 'cxlens import' into any of them
     # goes through the API instead of waiting for the warehouse lock.
@@ -124,11 +124,11 @@ def serve(options: ServeOptions, echo: Callable[[str], None] = print) -> None:
 def _listen(app: Any, options: ServeOptions) -> Any:
     from waitress.server import create_server
 
-    _check_port(options.host, options.port)
+    check_port(options.host, options.port)
     return create_server(app, host=options.host, port=options.port, threads=options.threads, ident="cxlens")
 
 
-def _check_port(host: str, port: int) -> None:
+def check_port(host: str, port: int) -> None:
     """Fail clearly when the address is taken (waitress would raise a bare OSError)."""
     if port == 0:
         return
@@ -154,7 +154,7 @@ def _now() -> Any:
     return timezone.now()
 
 
-def _url_host(host: str) -> str:
+def url_host(host: str) -> str:
     if host in {"0.0.0.0", ""}:
         return "127.0.0.1"
     if host == "::":
