@@ -114,13 +114,14 @@ def values_at_stake(ws: Any, ids: Sequence[str], *, now: datetime) -> dict[str, 
 
 
 def _add_themes(ws: Any, table: str, facts: list[dict[str, Any]]) -> None:
-    from cxlens.text import themes  # noqa: PLC0415 - the embedding model loads only when rules use themes
+    from cxlens.text import theme_store, themes  # noqa: PLC0415 - the embedding model loads only when rules use themes
 
     if table not in ("responses", "tickets") or not (ws.path / "models" / "themes.json").is_file():
         return
     key = "response_id" if table == "responses" else "ticket_id"
     themes.assign_themes(ws, sources=(table,))
-    a = ws.table("text_theme_assignments")
+    # Not ws.table(): the assignments are no contract table, so the workspace does not list them.
+    a = theme_store.assignments(ws.warehouse)
     ids = [str(f[key]) for f in facts if f.get(key) is not None]
     rows = a.filter(a.source_table == table, a.source_id.isin(ids)).select("source_id", "theme_label") \
         .to_pyarrow().to_pylist()
