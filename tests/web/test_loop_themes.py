@@ -229,10 +229,6 @@ def test_rules_on_themes_without_a_fitted_model_match_nothing(app: WebApp,
         assert theme_store.TABLE not in ws.warehouse.backend.list_tables()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "a changed copy of a response keeps the theme stored for its first comment: the rule evaluation "
-    "assigns only rows without an assignment under the model's version, and the assignments keep no trace "
-    "of the text they were made from (re-assigned by a refit or a theme edit)"))
 def test_a_changed_comment_gets_the_theme_of_its_new_text(fitted: Fitted, first_run: Any) -> None:
     from cxlens.web.loop import service
     from cxlens.web.loop.models import Case

@@ -182,12 +182,27 @@ def _append(
         con.execute(
             f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {CLASSIFIED} WHERE _status = 'conflict')"
         )
+        _forget_themes(con, spec.name, key)
     con.execute(
         f"INSERT INTO {table} ({cols}, _import_id, _line) "
         f"SELECT {cols}, $id, _line FROM {CLASSIFIED} WHERE _status IN {_accepted(on_conflict)}",
         {"id": import_id},
     )
     return counts, True
+
+
+def _forget_themes(con: Any, table: str, key: str) -> None:
+    """Rows replaced by an update lose their stored theme, which was found from their old text; the
+    next assignment (``cxlens text themes``, the server's jobs, a rule on themes) finds it from the
+    new text. In the import's transaction. (Text annotations need nothing: they keep a hash of the
+    text they describe and are redone when it changes.)"""
+    from cxlens.text.theme_store import TABLE as THEMES  # noqa: PLC0415 - a plain name; no text extra needed
+
+    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [THEMES]).fetchone()
+    if not found[0]:
+        return
+    con.execute(f'DELETE FROM "{THEMES}" WHERE source_table = $t AND source_id IN '
+                f"(SELECT CAST({key} AS VARCHAR) FROM {CLASSIFIED} WHERE _status = 'conflict')", {"t": table})
 
 
 def _scale_warnings(
