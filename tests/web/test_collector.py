@@ -321,3 +321,24 @@ def test_serve_refuses_a_taken_collect_port(serving: tuple[Served, int], tmp_pat
                     str(tmp_path / "ws"), env=_env())
     assert taken.returncode != 0
     assert f"Cannot listen on 127.0.0.1:{collect_port}" in taken.stderr
+
+
+def test_snippets_point_at_the_collector_by_the_name_people_use(app: WebApp) -> None:
+    from django.test import RequestFactory, override_settings
+
+    from cxlens.web import collector
+
+    def at(host: str, secure: bool = False) -> str | None:
+        return collector.public_url(RequestFactory().get("/p/main/surveys/x/", HTTP_HOST=host, secure=secure))
+
+    with override_settings(ALLOWED_HOSTS=["*"]):
+        assert at("cx.example.com:8000") is None  # no collector: the server itself
+        collector.set_served_port(8001)
+        try:
+            assert at("cx.example.com:8000") == "http://cx.example.com:8001"
+            assert at("cx.example.com", secure=True) == "https://cx.example.com:8001"
+            assert at("[::1]:8000") == "http://[::1]:8001" and at("[::1]") == "http://[::1]:8001"
+            with override_settings(CXLENS_COLLECT_URL="https://collect.example.com"):
+                assert at("cx.example.com:8000") == "https://collect.example.com"  # a proxy's address wins
+        finally:
+            collector.set_served_port(None)

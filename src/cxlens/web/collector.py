@@ -47,7 +47,7 @@ URLCONF = "cxlens.web.collector"
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
 
-_served_url: str | None = None  # set by 'cxlens serve' when it runs a collector
+_served_port: int | None = None  # set by 'cxlens serve' when it runs a collector
 
 
 @dataclass(frozen=True)
@@ -242,14 +242,20 @@ def _watch(child: Child, echo: Callable[[str], None]) -> None:
              f"there are refused until cxlens serve is restarted. The web app goes on.")
 
 
-def set_served_url(url: str | None) -> None:
-    global _served_url
-    _served_url = url.rstrip("/") if url else None
+def set_served_port(port: int | None) -> None:
+    global _served_port
+    _served_port = port
 
 
-def public_url() -> str | None:
-    """Where web sites send widget answers: ``CXLENS_COLLECT_URL``, else the collector this server
-    started, else ``None`` (the server itself)."""
+def public_url(request: Any) -> str | None:
+    """Where web sites send widget answers: ``CXLENS_COLLECT_URL``; else the collector this server
+    started, at the host name the person reached this server by (``request``); else ``None`` (the
+    server itself)."""
     from django.conf import settings
 
-    return getattr(settings, "CXLENS_COLLECT_URL", None) or _served_url
+    configured = getattr(settings, "CXLENS_COLLECT_URL", None)
+    if configured or _served_port is None:
+        return configured
+    host = request.get_host()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host  # without the server's port ([::1] as is)
+    return f"{request.scheme}://{name}:{_served_port}"

@@ -102,7 +102,7 @@ def serve(options: ServeOptions, echo: Callable[[str], None] = print) -> None:
     try:
         if options.collect is not None:
             child = collector.start(options.collect, echo)
-            collector.set_served_url(child.options.url())
+            collector.set_served_port(child.options.port)
             echo(f"Survey widget answers are collected at {child.options.url()}/s/SLUG/collect "
                  f"({child.options.workers} process(es)).")
         jobs.start_worker()

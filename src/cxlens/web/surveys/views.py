@@ -193,7 +193,7 @@ def _snippet(request: HttpRequest, s: Survey) -> str:
     """The script tag a web site adds to show the widget."""
     from cxlens.web import collector
 
-    base = collector.public_url()  # a collector answering the widget, when there is one
+    base = collector.public_url(request)  # a collector answering the widget, when there is one
     src = base + reverse("survey_widget_js") if base else request.build_absolute_uri(reverse("survey_widget_js"))
     return (f'<script src="{src}" data-survey="{s.slug}" data-key="{s.public_key}" '
             f'data-customer-id="CUSTOMER_ID" async></script>')
