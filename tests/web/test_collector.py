@@ -336,9 +336,33 @@ def test_snippets_point_at_the_collector_by_the_name_people_use(app: WebApp) -> 
         collector.set_served_port(8001)
         try:
             assert at("cx.example.com:8000") == "http://cx.example.com:8001"
-            assert at("cx.example.com", secure=True) == "https://cx.example.com:8001"
+            # Reached over https (a TLS proxy in front): the collector's plain port is not for browsers.
+            assert at("cx.example.com", secure=True) is None
             assert at("[::1]:8000") == "http://[::1]:8001" and at("[::1]") == "http://[::1]:8001"
             with override_settings(CXLENS_COLLECT_URL="https://collect.example.com"):
                 assert at("cx.example.com:8000") == "https://collect.example.com"  # a proxy's address wins
         finally:
             collector.set_served_port(None)
+
+
+def test_the_collector_stops_when_its_server_is_killed(tmp_path: Path) -> None:
+    import signal
+
+    import cxlens
+
+    cxlens.init(tmp_path / "ws").close()
+    port, collect_port = free_port(), free_port()
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([*web_command(), "serve", "--port", str(port), "--collect-port", str(collect_port),
+                                 "-w", str(tmp_path / "ws")], stdout=out, stderr=subprocess.STDOUT, env=_env())
+    try:
+        _wait(f"http://127.0.0.1:{port}", proc, log)
+        assert send(f"http://127.0.0.1:{collect_port}/healthz").status == 200
+    finally:
+        proc.send_signal(signal.SIGKILL)  # no clean-up of its own
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    while not _refused(collect_port) or "cxlens collection stopped." not in log.read_text():
+        assert time.monotonic() < deadline, f"the collector outlived its server: {log.read_text()}"
+        time.sleep(0.3)

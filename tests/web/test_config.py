@@ -49,6 +49,12 @@ def test_defaults_for_local_and_public_hosts(tmp_path: Path) -> None:
     assert load_config(tmp_path, env={"CXLENS_LOGIN_ATTEMPTS": "7"}).login_attempts == 7
 
 
+def test_the_collectors_address(tmp_path: Path) -> None:
+    assert load_config(tmp_path, env={}).collect_url is None
+    assert load_config(tmp_path, env={"CXLENS_COLLECT_URL": "https://collect.example.com/"}).collect_url == \
+        "https://collect.example.com"
+
+
 def test_database_urls(tmp_path: Path) -> None:
     default = database_settings(None, tmp_path)
     assert default["ENGINE"] == "django.db.backends.sqlite3"
@@ -73,6 +79,8 @@ def test_database_urls(tmp_path: Path) -> None:
     ("CXLENS_SECURE_COOKIES", "maybe", "true or false"),
     ("CXLENS_LOGIN_ATTEMPTS", "0", "positive whole number"),
     ("CXLENS_LOCKOUT_MINUTES", "ten", "positive whole number"),
+    ("CXLENS_COLLECT_URL", "collect.example.com", "an http\\(s\\) address"),
+    ("CXLENS_COLLECT_URL", "https://cx.example.com/collect", "an address without a path"),
 ])
 def test_bad_values_name_the_setting(tmp_path: Path, name: str, value: str, allowed: str) -> None:
     with pytest.raises(CxlensInputError, match=f"{name} must be .*{allowed}.*'{value}'"):

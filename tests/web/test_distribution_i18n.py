@@ -190,6 +190,15 @@ def test_survey_texts_are_escaped_in_the_html_part(app: WebApp, proj: Dist, smtp
     assert "&lt;script&gt;alert(&#x27;q&#x27;)&lt;/script&gt; Wie wahrscheinlich?" in html and question in text
 
 
+def test_a_title_on_several_lines_makes_a_one_line_subject(app: WebApp, proj: Dist, smtp_server: Mailbox) -> None:
+    survey = translated_survey(proj, "i18n-mail-lines", {"de": {"t_title": "Kunden\nUmfrage\r\nBcc: x@evil.example"}},
+                               title="Customer\nsurvey")
+    for customer, address, lang in (("lines-1", "lines1@example.com", None), ("lines-2", "lines2@example.com", "de")):
+        message = mail_for(proj, smtp_server, survey, customer, address, language=lang)
+        assert "\n" not in subject(message) and message["Bcc"] is None
+    assert subject(message).startswith("Kunden Umfrage Bcc: x@evil.example")
+
+
 # ------------------------------------------------------------------------------------- unsubscribe
 
 

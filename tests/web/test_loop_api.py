@@ -92,7 +92,11 @@ def test_secrets_are_never_returned_in_full(la: LoopProject) -> None:
     # the secret is made here and shown in this answer only
     assert created["signing_secret"] == secret and secret.startswith("whsec_")
     assert created["secret"] == {"set": True, "last4": secret[-4:]}
-    assert created["url"] == "https://hooks.example.com/in?…"
+    assert created["url"] == "https://hooks.example.com/…/in?…"  # the path may hold a token: its last 4 only
+    discord = call(admin, "POST", "/channels", {"name": "discord", "kind": "webhook",
+                                                "url": "https://discord.com/api/webhooks/123/Sup3rS3cretT0ken"})
+    assert discord.status_code == 201 and discord.json()["url"] == "https://discord.com/…0ken"
+    assert "Sup3rS3cret" not in call(admin, "GET", "/channels").content.decode()
     slack = call(admin, "POST", "/channels", {"name": "chat", "kind": "slack",
                                               "url": "https://hooks.slack.com/services/T0AAA/B0BBB/XyZsecretToken9"})
     assert slack.status_code == 201 and slack.json()["signing_secret"] is None

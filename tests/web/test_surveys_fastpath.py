@@ -340,6 +340,16 @@ def test_group_commit_sorts_out_retries_and_conflicts(app: WebApp, surveys: dict
     assert writer.WRITER.store(item(live, b).response) == "duplicate"
     assert writer.WRITER.store(item(live, secrets.token_hex(16)).response) == "new"
 
+    # An answer the database refuses one by one (another process stored it meanwhile): told apart by
+    # who owns the id; refused for another reason (no such id stored), it is an error, never "stored".
+    from django.db import IntegrityError
+
+    refused = IntegrityError("refused")
+    assert writer._refused(item(live, c), refused) == "duplicate"
+    assert writer._refused(item(live, d), refused) == "conflict"
+    lost = item(live, secrets.token_hex(16))
+    assert writer._refused(lost, refused) == "" and lost.error is refused
+
 
 def test_an_unexpected_error_answers_like_django(app: WebApp, surveys: dict[str, Any]) -> None:
     from cxlens.web.surveys import fastpath

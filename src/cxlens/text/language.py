@@ -33,7 +33,7 @@ one is only clustered with them.
 
 Measured on the demo company's comments, short remarks written by hand, 4,194 English tweets and
 10,003 banking queries (``bench/language_eval.py``): see docs/themes.md, "Languages". A text costs
-about 0.1 ms; the model takes about a second to load, once per process.
+0.1–0.25 ms; the model takes about a second to load, once per process.
 """
 
 from __future__ import annotations

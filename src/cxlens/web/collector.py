@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -43,6 +44,7 @@ from cxlens.errors import CxlensInputError, WorkspaceError
 log = logging.getLogger("cxlens.collector")
 ENV_WORKSPACE = "CXLENS_COLLECT_WORKSPACE"
 ENV_HOST = "CXLENS_COLLECT_HOST"
+ENV_PARENT = "CXLENS_COLLECT_PARENT"  # set by 'cxlens serve' for the collector it starts
 URLCONF = "cxlens.web.collector"
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
@@ -116,6 +118,10 @@ def create_app() -> Any:
     middleware = [m for m in django_settings(config)["MIDDLEWARE"] if not m.startswith("whitenoise.")]
     setup(dataclasses.replace(config, urlconf=URLCONF, extra={**config.extra, "MIDDLEWARE": middleware}),
           migrate=False)
+    # granian copies the process environment into every request's environ: keep the settings' secrets
+    # (database and mail URLs, the secret key) out of request.META now that Django has read them.
+    for name in [n for n in os.environ if n.startswith("CXLENS_")]:
+        del os.environ[name]
     from django.core.wsgi import get_wsgi_application
 
     from cxlens.web.surveys import fastpath
@@ -133,6 +139,9 @@ def run(options: CollectOptions, echo: Callable[[str], None] = print) -> None:
 
     options = _checked(options)
     _prepare(options)
+    parent = os.environ.pop(ENV_PARENT, "")
+    if parent.isdigit():
+        threading.Thread(target=_stop_with, args=(int(parent),), name="cxlens-collector-parent", daemon=True).start()
     os.environ[ENV_WORKSPACE] = str(options.workspace)
     os.environ[ENV_HOST] = options.host
     import multiprocessing
@@ -150,6 +159,13 @@ def run(options: CollectOptions, echo: Callable[[str], None] = print) -> None:
          f"({options.workers} process(es) of {options.threads} threads). Stop with Ctrl+C.")
     server.serve()
     echo("cxlens collection stopped.")
+
+
+def _stop_with(parent: int) -> None:
+    """Stop this collector (as Ctrl+C would) when the server that started it is gone, even killed."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 class _NotTooManyThreads(logging.Filter):
@@ -198,9 +214,9 @@ class Child:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=STOP_TIMEOUT)
+                self.process.wait(timeout=STOP_TIMEOUT + 5)  # granian gives its workers STOP_TIMEOUT
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)  # its whole process group: the workers too
                 self.process.wait()
 
 
@@ -209,7 +225,10 @@ def start(options: CollectOptions, echo: Callable[[str], None] = print) -> Child
     options = _checked(options)
     command = [sys.executable, "-m", "cxlens.web", "collect", "--host", options.host, "--port", str(options.port),
                "--workers", str(options.workers), "--threads", str(options.threads), "-w", str(options.workspace)]
-    child = Child(options, subprocess.Popen(command))  # its messages go where the server's go
+    # Its messages go where the server's go. A process group of its own: Ctrl+C reaches the server,
+    # which stops it (and could kill the group); it stops by itself if the server dies.
+    env = {**os.environ, ENV_PARENT: str(os.getpid())}
+    child = Child(options, subprocess.Popen(command, env=env, start_new_session=True))
     try:
         _wait_ready(child)
     except BaseException:
@@ -256,6 +275,10 @@ def public_url(request: Any) -> str | None:
     configured = getattr(settings, "CXLENS_COLLECT_URL", None)
     if configured or _served_port is None:
         return configured
+    if request.is_secure():  # behind a TLS proxy: the collector's plain-HTTP port is not what browsers reach
+        log.warning("Widget snippets use this server's own address: set CXLENS_COLLECT_URL to the collector's "
+                    "public https address to send widget answers there.")
+        return None
     host = request.get_host()
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host  # without the server's port ([::1] as is)
     return f"{request.scheme}://{name}:{_served_port}"

@@ -95,7 +95,7 @@ def load_config(workspace: Path, *, host: str = "127.0.0.1", env: dict[str, str]
         lockout=timedelta(minutes=_int(env.get("CXLENS_LOCKOUT_MINUTES"), "CXLENS_LOCKOUT_MINUTES", 15)),
         email=email_settings(env.get("CXLENS_SMTP_URL"), env.get("CXLENS_MAIL_FROM")),
         public_url=_public_url(env.get("CXLENS_PUBLIC_URL")),
-        collect_url=_public_url(env.get("CXLENS_COLLECT_URL"), "CXLENS_COLLECT_URL"),
+        collect_url=_collect_url(env.get("CXLENS_COLLECT_URL")),
         api_rate=api_rate(env.get("CXLENS_API_RATE")),
         survey_limits=_survey_limits(env.get("CXLENS_SURVEY_LIMITS")),
     )
@@ -167,6 +167,15 @@ def _public_url(value: str | None, name: str = "CXLENS_PUBLIC_URL") -> str | Non
         raise CxlensInputError(f"{name} must be an http(s) address such as https://cx.example.com. "
                                f"Got {value!r} instead.")
     return value.strip().rstrip("/")
+
+
+def _collect_url(value: str | None) -> str | None:
+    url = _public_url(value, "CXLENS_COLLECT_URL")
+    if url is not None and urlparse(url).path not in {"", "/"}:
+        raise CxlensInputError(f"CXLENS_COLLECT_URL must be an address without a path, such as "
+                               f"https://collect.example.com (the widget posts to /s/SLUG/collect on it). "
+                               f"Got {value!r} instead.")
+    return url
 
 
 def secret_key(app_dir: Path) -> str:

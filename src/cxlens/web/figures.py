@@ -55,7 +55,9 @@ def overview(project: Project, window: pages.Window, *, viewed: bool = True) -> 
     return data
 
 
-@jobs.job("overview-warm", every=timedelta(seconds=30))
+# At most every two minutes: while widget answers arrive, the surveys' flush makes an import every
+# second or so, and the overview need not follow each one in the background.
+@jobs.job("overview-warm", every=timedelta(minutes=2))
 def warm_overview(project: Project, now: datetime) -> dict[str, Any]:
     """Compute the default overview ahead of its next visitor, when the data changed since."""
     if not cache.get(_viewed_key(project)):

@@ -400,7 +400,8 @@ def compose(inv: Invitation, now: datetime) -> Message:
     ctx = _mail_context(inv, version, lang, now)
     headers = {"List-Unsubscribe": f"<{ctx['unsubscribe_url']}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                "Auto-Submitted": "auto-generated", "Content-Language": lang}
-    return Message(i18n.text(lang, "mail_subject", title=ctx["title"]),
+    subject = " ".join(i18n.text(lang, "mail_subject", title=ctx["title"]).split())  # one line, whatever the title
+    return Message(subject,
                    render_to_string("cxlens/distribution/invitation.txt", ctx),
                    render_to_string("cxlens/distribution/invitation.html", ctx), headers)
 

@@ -9,7 +9,7 @@ the service makes before opening one.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -221,16 +221,16 @@ class Channel(models.Model):
 
 
 def masked_url(url: str, kind: str) -> str:
-    """``url`` without what may be a credential: user and password, the query string, and for
-    Slack-compatible webhooks the path (the token), of which the last 4 characters are kept."""
+    """``url`` without what may be a credential: user and password, the query string and the path
+    (Slack, Discord and Teams webhooks carry their token there), of which the last 4 characters are
+    kept to tell channels apart."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"
-    if kind == ChannelKind.SLACK:
-        path = parts.path.rstrip("/")
-        return f"{parts.scheme}://{host}/…{path[-4:]}" if path.strip("/") else f"{parts.scheme}://{host}/"
-    return urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", ""))
+    path = parts.path.rstrip("/")
+    shown = f"{parts.scheme}://{host}/…{path[-4:]}" if path.strip("/") else f"{parts.scheme}://{host}/"
+    return shown + ("?…" if parts.query else "")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -129,13 +129,24 @@ def _write_sorted(batch: list[_Item]) -> None:
             try:
                 with transaction.atomic():
                     item.response.save(force_insert=True)
-            except IntegrityError:
-                item.outcome = "duplicate"
+            except IntegrityError as exc:
+                item.outcome = _refused(item, exc)
                 continue
             item.outcome = "new"
         return
     for item in fresh.values():
         item.outcome = "new"
+
+
+def _refused(item: _Item, exc: IntegrityError) -> str:
+    """Why the database refused one answer: its public id is stored already (``duplicate`` for the
+    same survey, ``conflict`` for another); anything else (say, its survey was deleted meanwhile) is
+    an error for the request, never reported as stored."""
+    owner = Response.objects.filter(public_id=item.response.public_id).values_list("survey_id", flat=True).first()
+    if owner is None:
+        item.error = exc
+        return ""
+    return "duplicate" if owner == item.response.survey_id else "conflict"
 
 
 WRITER = Writer()
