@@ -24,6 +24,7 @@ an address may send up to ``workers`` times its limit.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -216,7 +217,8 @@ class Child:
             try:
                 self.process.wait(timeout=STOP_TIMEOUT + 5)  # granian gives its workers STOP_TIMEOUT
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)  # its whole process group: the workers too
+                with contextlib.suppress(ProcessLookupError):  # its whole process group: the workers too
+                    os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
 
