@@ -57,7 +57,13 @@ def run_metric(tables: Mapping[str, ibis.Table], settings: Mapping[str, Any], qu
         wider = _widen(window, query.grain, query.compare)
         everything = _aggregate(base, runner, query, wider, time_col, settings)
         rows = _rows(runner, query, current, everything, settings)
-    return MetricResult(query.metric, " ".join(runner.definition.split()), query, tuple(rows))
+    return MetricResult(query.metric, plain_definition(runner.definition), query, tuple(rows))
+
+
+def plain_definition(text: str) -> str:
+    """A runner's definition (its docstring) as one line of plain text for pages, the API and the CLI:
+    whitespace folded, the docstring's ``code`` quotes dropped."""
+    return " ".join(text.replace("``", "").split())
 
 
 def _check_confidence(confidence: float) -> None:

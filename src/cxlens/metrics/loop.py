@@ -339,7 +339,7 @@ def _run(runner: Runner, tables: Mapping[str, ibis.Table], settings: Mapping[str
         wider = engine._widen(window, query.grain, query.compare)
         everything = engine._aggregate(base, runner, query, wider, time_col, settings)
         rows = engine._rows(runner, query, current, everything, settings)
-    return MetricResult(query.metric, " ".join(runner.definition.split()), query, tuple(rows))
+    return MetricResult(query.metric, engine.plain_definition(runner.definition), query, tuple(rows))
 
 
 LOOP_RUNNERS: tuple[type[Runner], ...] = (
