@@ -38,11 +38,14 @@ def _fmt(v: float) -> str:
 
 
 def _bounds(values: Sequence[float]) -> tuple[float, float]:
+    """The axis range: the values with a margin, never below zero when no value is (hours, rates)."""
     lo, hi = min(values), max(values)
+    floor = 0.0 if lo >= 0 else None
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     pad = (hi - lo) * 0.08
-    return lo - pad, hi + pad
+    lo, hi = lo - pad, hi + pad
+    return (lo if floor is None else max(lo, floor)), hi
 
 
 def _label(value: Any) -> str:
