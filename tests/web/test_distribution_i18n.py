@@ -146,6 +146,41 @@ def test_an_arabic_invitation_is_written_right_to_left(app: WebApp, proj: Dist, 
     assert '<html lang="ar" dir="rtl">' in page and ARABIC["t_nps_text"] in page
 
 
+DUTCH = {"t_title": "Klantonderzoek 2026", "t_nps_text": "Hoe waarschijnlijk is het dat u ons aanbeveelt?"}
+
+
+def test_a_dutch_contact_gets_a_dutch_invitation_and_page(app: WebApp, proj: Dist, smtp_server: Mailbox) -> None:
+    from cxlens.web.distribution.models import Invitation
+
+    survey = translated_survey(proj, "i18n-mail-nl", {"nl": DUTCH, "de": GERMAN})
+    message = mail_for(proj, smtp_server, survey, "nl-1", "sanne@example.nl", language="nl-BE")
+    text, html = text_of(message), html_of(message)
+    inv = Invitation.objects.get(survey=survey, customer_id="nl-1")
+
+    assert subject(message) == "Klantonderzoek 2026: wij horen graag uw mening"
+    assert message["Content-Language"] == "nl"
+    assert text.startswith("Beste klant,\n\nWij horen graag uw mening: “Klantonderzoek 2026” kost ongeveer een "
+                           "minuut.\n")
+    assert DUTCH["t_nps_text"] in text and "(0 = Zeer onwaarschijnlijk, 10 = Zeer waarschijnlijk)" in text
+    assert re.search(r"^Of open de enquête: http\S+&lang=nl$", text, re.M)
+    assert f"Deze link is persoonlijk en geldig tot {inv.expires_at:%Y-%m-%d}." in text
+    assert "\nHartelijk dank!\n" in text
+    assert "U ontvangt deze e-mail omdat u klant bent van Project i18nmail." in text
+    assert re.search(r"^Afmelden \(geen enquête-uitnodigingen meer\): http\S+/u/\S+\?lang=nl$", text, re.M)
+    for english in ("Hello", "we would like", ENGLISH_NPS, "Thank you", "Unsubscribe", "Or open", "out of 10"):
+        assert english not in text and english not in html, english
+    assert '<html lang="nl" dir="ltr">' in html and "<strong>Klantonderzoek 2026</strong>" in html
+    assert 'aria-label="9 van 10"' in html and ">Of open de enquête<" in html and ">Afmelden</a>" in html
+
+    page = app.client(HTTP_ACCEPT_LANGUAGE="en").get(survey_link(html)).content.decode()
+    assert '<html lang="nl" dir="ltr">' in page and DUTCH["t_nps_text"] in page and ">Volgende<" in page
+    assert "Zeer onwaarschijnlijk" in page and ">Next<" not in page
+    unsubscribe = re.search(r"<(http[^>]+)>", message["List-Unsubscribe"]).group(1)
+    asked = app.client().get(path_of(unsubscribe)).content.decode()
+    assert '<html lang="nl" dir="ltr">' in asked and ">Afmelden</button>" in asked
+    assert "Geen enquête-uitnodigingen meer ontvangen van Project i18nmail?" in asked
+
+
 def test_a_language_the_survey_lacks_falls_back_to_its_default(app: WebApp, proj: Dist,
                                                                smtp_server: Mailbox) -> None:
     # Written in English with a German translation: a Japanese customer gets English, mail and page alike.
@@ -232,6 +267,12 @@ def test_the_unsubscribe_page_speaks_the_link_or_browser_language(app: WebApp, p
     assert '<html lang="ar" dir="rtl">' in arabic and "إلغاء الاشتراك" in arabic
     english = app.client(HTTP_ACCEPT_LANGUAGE="ja").get(f"/u/{token}/?lang=x!").content.decode()
     assert '<html lang="en" dir="ltr">' in english and ">Unsubscribe</button>" in english
+
+    portuguese = app.client(HTTP_ACCEPT_LANGUAGE="ja, pt-BR;q=0.9").get(f"/u/{token}/").content.decode()
+    assert '<html lang="pt" dir="ltr">' in portuguese and ">Cancelar inscrição</button>" in portuguese
+    hebrew = app.client().get(f"/u/{token}/?lang=he").content.decode()
+    assert '<html lang="he" dir="rtl">' in hebrew and ">הסרה מהרשימה</button>" in hebrew
+    assert "להפסיק לקבל הזמנות לסקרים מ-Project i18nmail?" in hebrew
 
     # Broken links are explained in the page's language too.
     forged = app.client().get(f"/u/{token.split(':')[0]}:forged/?lang=fr")

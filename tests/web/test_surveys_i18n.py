@@ -48,8 +48,28 @@ def test_language_picking_and_direction() -> None:
     assert [i18n.direction(t) for t in ("ar", "he-IL", "fa", "ur", "en", "de")] == ["rtl"] * 4 + ["ltr"] * 2
     assert i18n.text("de", "next") == "Weiter" and i18n.text("ja", "next") == "Next"
     assert i18n.text("ar", "page_of", step=1, steps=2) == "الصفحة 1 من 2 كحد أقصى"
-    for lang in ("de", "fr", "es", "ar"):  # every shipped language has every word
-        assert set(i18n.UI[lang]) == set(i18n.UI["en"]), lang
+    assert set(i18n.UI) == {"en", "de", "fr", "es", "ar", "it", "pt", "nl", "he"}
+    assert i18n.text("it", "next") == "Avanti" and i18n.text("pt-BR", "next") == "Avançar"
+    assert i18n.text("nl-BE", "page_of", step=2, steps=3) == "Pagina 2 van maximaal 3"
+    assert i18n.text("he", "err_range", low=0, high=10) == "נא לבחור מספר שלם בין 0 ל-10."
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "es", "ar", "it", "pt", "nl", "he"])
+def test_every_shipped_language_has_every_word_with_its_placeholders(lang: str) -> None:
+    from string import Formatter
+
+    from cxlens.web.surveys import i18n
+
+    def placeholders(template: str) -> set[str]:
+        return {name for _, name, _, _ in Formatter().parse(template) if name}
+
+    assert set(i18n.UI[lang]) == set(i18n.UI["en"])
+    for key, english in i18n.UI["en"].items():
+        assert placeholders(i18n.UI[lang][key]) == placeholders(english), key
+        assert i18n.UI[lang][key].strip(), key
+    # Not an English word left behind: only signs and words spelled alike ("No", "(optional)", "Excellent").
+    alike = {"mail_scale", "mail_colon", "no", "optional", "rating_high"}
+    assert {k for k, v in i18n.UI[lang].items() if v == i18n.UI["en"][k]} <= alike
 
 
 def test_translations_are_checked() -> None:
@@ -162,6 +182,52 @@ def test_page_language_from_query_browser_and_link(app: WebApp) -> None:
         t = ws.table("responses")
         [row] = t.filter(t.survey_id == "i18n-pages").execute().to_dict("records")
     assert (row["language"], row["nps"], row["comment"]) == ("ar", 4, "التوصيل متأخر")
+
+
+ITALIAN = {"t_title": "Sondaggio fedeltà", "t_nps_text": "Quanto è probabile che ci raccomandi a un amico?",
+           "t_went_wrong_text": "Ci dispiace. Che cosa è andato storto?"}
+HEBREW = {"t_title": "סקר נאמנות", "t_nps_text": "עד כמה סביר שתמליצו עלינו לחבר?",
+          "t_went_wrong_text": "מצטערים לשמוע. מה השתבש?"}
+
+
+def test_an_italian_page_has_italian_words(app: WebApp) -> None:
+    c = _survey(app, "i18n-it")
+    assert c.post("/p/main/surveys/i18n-it/", {"action": "translation", "lang": "it", **ITALIAN}).status_code == 302
+    c.post("/p/main/surveys/i18n-it/", {"action": "publish"})
+
+    respondent = app.client()
+    first = respondent.get("/s/i18n-it/?lang=it").content.decode()
+    assert '<html lang="it" dir="ltr">' in first and ITALIAN["t_nps_text"] in first
+    assert ">Avanti<" in first and "(obbligatoria)" in first and "Pagina 1 di 2 al massimo" in first
+    assert "Per niente probabile" in first and "Estremamente probabile" in first
+    for english in (">Next<", "(required)", "Not at all likely", "Extremely likely", "Page 1 of"):
+        assert english not in first, english
+    missing = respondent.post("/s/i18n-it/?lang=it", {})
+    page = missing.content.decode()
+    assert missing.status_code == 400 and "Controlli 1 risposta:" in page and "Risponda a questa domanda." in page
+    nxt = respondent.post("/s/i18n-it/?lang=it", {"a_nps": "3"})
+    second = respondent.get(nxt["Location"]).content.decode()
+    assert ITALIAN["t_went_wrong_text"] in second and ">Invia<" in second and ">Indietro<" in second
+    assert ">Submit<" not in second and ">Back<" not in second
+    done = respondent.post(nxt["Location"], {"page": "1", "a_went_wrong": "Consegna in ritardo"})
+    thanks = respondent.get(done["Location"]).content.decode()
+    assert "Grazie!" in thanks and "Le sue risposte sono state registrate." in thanks
+
+
+def test_a_hebrew_page_is_right_to_left_with_hebrew_words(app: WebApp) -> None:
+    c = _survey(app, "i18n-he")
+    assert c.post("/p/main/surveys/i18n-he/", {"action": "translation", "lang": "he", **HEBREW}).status_code == 302
+    c.post("/p/main/surveys/i18n-he/", {"action": "publish"})
+
+    respondent = app.client(HTTP_ACCEPT_LANGUAGE="he-IL,he;q=0.9,en;q=0.5")  # the browser's language
+    first = respondent.get("/s/i18n-he/").content.decode()
+    assert '<html lang="he" dir="rtl">' in first and HEBREW["t_title"] in first and HEBREW["t_nps_text"] in first
+    assert ">הבא<" in first and "(חובה)" in first and "בכלל לא סביר" in first and "סביר מאוד" in first
+    assert ">Next<" not in first and "(required)" not in first and "Not at all likely" not in first
+    nxt = respondent.post("/s/i18n-he/", {"a_nps": "2"})
+    second = respondent.get(nxt["Location"]).content.decode()
+    assert '<html lang="he" dir="rtl">' in second and HEBREW["t_went_wrong_text"] in second
+    assert ">שליחה<" in second and ">הקודם<" in second and ">Submit<" not in second
 
 
 def test_translated_choice_labels_store_the_default_option(app: WebApp) -> None:
