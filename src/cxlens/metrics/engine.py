@@ -43,7 +43,13 @@ def run_metric(tables: Mapping[str, ibis.Table], settings: Mapping[str, Any], qu
     _check_confidence(query.confidence)
     if query.metric in SPECIAL:
         return SPECIAL[query.metric](tables, settings, query)
-    runner = runner_for(query.metric, settings)
+    return run_runner(runner_for(query.metric, settings), tables, settings, query)
+
+
+def run_runner(runner: Runner, tables: Mapping[str, ibis.Table], settings: Mapping[str, Any],
+               query: MetricQuery) -> MetricResult:
+    """The engine's one path for a runner: filter, group, aggregate, estimate, compare."""
+    _check_confidence(query.confidence)
     base = _base_table(tables, runner, query)
     time_col = runner.time_column or table_spec(runner.table).time_column or ""
     window = DateRange.from_dates(query.since, query.until, query.now)

@@ -27,7 +27,6 @@ import numpy as np
 from ibis.common.exceptions import IbisError
 
 from cxlens.errors import CxlensInputError
-from cxlens.metrics.period import DateRange
 from cxlens.metrics.result import Change, MetricQuery, MetricResult
 from cxlens.metrics.runner import Estimate, Runner
 from cxlens.metrics.service import RateMixin
@@ -317,29 +316,9 @@ def recovery_cases(cases: ibis.Table, responses: ibis.Table) -> ibis.Table:
 def recovery_rate(tables: Mapping[str, ibis.Table], settings: Mapping[str, Any], query: MetricQuery) -> MetricResult:
     """Recovery rate: see :class:`RecoveryRateRunner` (computed over :func:`recovery_cases`)."""
     derived = recovery_cases(tables["cases"], tables["responses"])
-    return _run(RecoveryRateRunner(settings), {**tables, "cases": derived}, settings, query)
-
-
-def _run(runner: Runner, tables: Mapping[str, ibis.Table], settings: Mapping[str, Any],
-         query: MetricQuery) -> MetricResult:
-    """The generic engine's path (filter, group, aggregate, estimate, compare) for a runner instance."""
     from cxlens.metrics import engine  # the engine imports the registry, which imports this module
 
-    engine._check_confidence(query.confidence)
-    base = engine._base_table(tables, runner, query)
-    time_col = runner.time_column or ""
-    window = DateRange.from_dates(query.since, query.until, query.now)
-    current = engine._aggregate(base, runner, query, window, time_col, settings)
-    if query.compare is None:
-        rows = engine._rows(runner, query, current, None, settings)
-    elif query.grain is None:
-        previous = engine._aggregate(base, runner, query, window.shifted(query.compare), time_col, settings)
-        rows = engine._rows(runner, query, current, previous, settings)
-    else:
-        wider = engine._widen(window, query.grain, query.compare)
-        everything = engine._aggregate(base, runner, query, wider, time_col, settings)
-        rows = engine._rows(runner, query, current, everything, settings)
-    return MetricResult(query.metric, engine.plain_definition(runner.definition), query, tuple(rows))
+    return engine.run_runner(RecoveryRateRunner(settings), {**tables, "cases": derived}, settings, query)
 
 
 LOOP_RUNNERS: tuple[type[Runner], ...] = (
