@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,6 +108,17 @@ def bearer(secret: str) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------ a real server process
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float = 90.0) -> Any:
+    """Poll ``probe`` until it returns something truthy (the outcome is asserted, never the time)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.3)
+    pytest.fail(f"gave up waiting for {what} after {timeout:.0f} s")
 
 
 def free_port() -> int:

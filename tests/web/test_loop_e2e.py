@@ -13,9 +13,8 @@ import json
 import os
 import re
 import subprocess
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,26 +25,23 @@ import pytest
 import cxlens
 
 from .browser import chromium, needs_chromium
-from .conftest import PASSWORD, Mailbox, Receiver, Served, WebApp, free_port, require_web, run_cli, web_command
+from .conftest import (
+    PASSWORD,
+    Mailbox,
+    Receiver,
+    Served,
+    WebApp,
+    free_port,
+    require_web,
+    run_cli,
+    wait_for,
+    web_command,
+)
 
 require_web()
 
 pytestmark = needs_chromium
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-DEADLINE = 90.0
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = DEADLINE) -> Any:
-    """Poll ``probe`` until it returns something truthy (no timing is asserted, only the outcome)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.3)
-    pytest.fail(f"gave up waiting for {what} after {timeout:.0f} s")
-
-
 @contextmanager
 def serve(root: Path, env: dict[str, str]) -> Iterator[Served]:
     made = run_cli("users", "create", "sam", "--role", "admin", "--password-stdin", "-w", str(root),

@@ -16,11 +16,10 @@ import json
 import os
 import re
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,24 +29,12 @@ import pytest
 
 import cxlens
 
-from .conftest import PASSWORD, free_port, require_web, run_cli, web_command
+from .conftest import PASSWORD, free_port, require_web, run_cli, wait_for, web_command
 from .pg import SUPERUSER_PASSWORD, PostgresServer, start_postgres
 
 require_web()
 
-DEADLINE = 60.0
 USER = "pgadmin"
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = DEADLINE) -> Any:
-    """Poll ``probe`` until it returns something truthy (the outcome is asserted, never the time)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.3)
-    pytest.fail(f"gave up waiting for {what} after {timeout:.0f} s")
 
 
 class Browser:
