@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,40 +159,44 @@ class Served:
                 return exc.code, exc.read()
 
 
+@contextmanager
+def running_server(root: Path, env: dict[str, str]) -> Iterator[Served]:
+    """A real ``cxlens serve`` of ``root`` with the admin 'sam', once it answers ``/healthz`` and has
+    written ``app/server.json``; its ``key`` is the one the server made for the command line (scopes
+    ingest and read). Stopped on leaving."""
+    made = run_cli("users", "create", "sam", "--role", "admin", "--password-stdin", "-w", str(root),
+                   stdin=PASSWORD + "\n", env=env)
+    assert made.returncode == 0, made.stderr
+    port = free_port()
+    log_path = root / "server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([*web_command(), "serve", "--port", str(port), "-w", str(root)], stdout=log,
+                                stderr=subprocess.STDOUT, env=env)
+        server = Served(root, f"http://127.0.0.1:{port}", "", proc)
+        try:
+            def ready() -> bool:
+                if proc.poll() is not None:
+                    pytest.fail(f"cxlens serve exited: {log_path.read_text()}")
+                try:
+                    return server.get("/healthz")[0] == 200 and (root / "app" / "server.json").exists()
+                except OSError:
+                    return False
+
+            wait_for("the server to answer /healthz", ready)
+            server.key = json.loads((root / "app" / "server.json").read_text())["token"]
+            yield server
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = make_demo(tmp_path_factory.mktemp("served") / "ws", seed=11)
     env = {**os.environ, "CXLENS_SECURE_COOKIES": "false"}
     env.pop("CXLENS_DATABASE_URL", None)
-    made = run_cli("users", "create", "sam", "--role", "admin", "--password-stdin", "-w", str(root),
-                   stdin=PASSWORD + "\n", env=env)
-    assert made.returncode == 0, made.stderr
-    port = free_port()
-    log = (root / "server.log").open("w")
-    proc = subprocess.Popen([*web_command(), "serve", "--port", str(port), "-w", str(root)], stdout=log,
-                            stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    server = Served(root, url, "", proc)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            log.close()
-            pytest.fail(f"cxlens serve exited: {(root / 'server.log').read_text()}")
-        try:
-            if server.get("/healthz")[0] == 200 and (root / "app" / "server.json").exists():
-                # The key the server made for the command line (scopes ingest and read).
-                server.key = json.loads((root / "app" / "server.json").read_text())["token"]
-                break
-        except OSError:
-            pass
-        time.sleep(0.3)
-    else:
-        proc.terminate()
-        pytest.fail("cxlens serve did not answer /healthz within 90 s")
-    yield server
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    with running_server(root, env) as server:
+        yield server
 
 
 def read_json(body: bytes) -> Any:

@@ -12,10 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,45 +28,15 @@ from .conftest import (
     Receiver,
     Served,
     WebApp,
-    free_port,
     require_web,
-    run_cli,
+    running_server,
     wait_for,
-    web_command,
 )
 
 require_web()
 
 pytestmark = needs_chromium
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-@contextmanager
-def serve(root: Path, env: dict[str, str]) -> Iterator[Served]:
-    made = run_cli("users", "create", "sam", "--role", "admin", "--password-stdin", "-w", str(root),
-                   stdin=PASSWORD + "\n", env=env)
-    assert made.returncode == 0, made.stderr
-    port = free_port()
-    log_path = root / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([*web_command(), "serve", "--port", str(port), "-w", str(root)], stdout=log,
-                                stderr=subprocess.STDOUT, env=env)
-        server = Served(root, f"http://127.0.0.1:{port}", "", proc)
-        try:
-            def ready() -> bool:
-                if proc.poll() is not None:
-                    pytest.fail(f"cxlens serve exited: {log_path.read_text()}")
-                try:
-                    return server.get("/healthz")[0] == 200 and (root / "app" / "server.json").exists()
-                except OSError:
-                    return False
-
-            wait_for("the server to answer /healthz", ready)
-            server.key = json.loads((root / "app" / "server.json").read_text())["token"]
-            yield server
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-
-
 def call(server: Served, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(server.url + path, data=data, method=method,
@@ -107,7 +74,7 @@ def test_detractor_to_recovery_end_to_end(app: WebApp, workspace: Path, smtp_ser
            "CXLENS_MAIL_FROM": "cx@example.com"}
     env.pop("CXLENS_DATABASE_URL", None)
     ARTIFACTS.mkdir(exist_ok=True)
-    with serve(workspace, env) as server, chromium() as browser:
+    with running_server(workspace, env) as server, chromium() as browser:
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         page.goto(server.url + "/login/")
         page.fill("#id_username", "sam")

@@ -22,18 +22,14 @@ pytest's own subtests report each operation instead.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
-import subprocess
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import PASSWORD, Served, free_port, make_demo, require_web, run_cli, web_command
+from .conftest import PASSWORD, Served, make_demo, require_web, running_server
 
 require_web()
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed (pip install 'cxlens[dev]')")
@@ -63,43 +59,14 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 # ------------------------------------------------------------------------ a server of its own
 
 
-def _wait_ready(server: Served, log_path: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"cxlens serve exited: {log_path.read_text()}")
-        try:
-            if server.get("/healthz")[0] == 200 and (server.root / "app" / "server.json").exists():
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    pytest.fail("cxlens serve did not answer /healthz within 90 s")
-
-
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = make_demo(tmp_path_factory.mktemp("schemathesis") / "ws", seed=13)
     # The rate limit would answer 429 after 600 requests a minute; it has tests of its own.
     env = {**os.environ, "CXLENS_SECURE_COOKIES": "false", "CXLENS_API_RATE": "off"}
     env.pop("CXLENS_DATABASE_URL", None)
-    made = run_cli("users", "create", "sam", "--role", "admin", "--password-stdin", "-w", str(root),
-                   stdin=PASSWORD + "\n", env=env)
-    assert made.returncode == 0, made.stderr
-    port = free_port()
-    log_path = root / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([*web_command(), "serve", "--port", str(port), "-w", str(root)], stdout=log,
-                                stderr=subprocess.STDOUT, env=env)
-        server = Served(root, f"http://127.0.0.1:{port}", "", proc)
-        try:
-            _wait_ready(server, log_path)
-            # The key the server made for the command line: scopes ingest and read.
-            server.key = json.loads((root / "app" / "server.json").read_text())["token"]
-            yield server
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with running_server(root, env) as server:
+        yield server
 
 
 def admin_session(server: Served) -> requests.Session:
